@@ -1,0 +1,251 @@
+//! The command line: options shared by every experiment, and one subcommand per experiment.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "parahpc",
+    version,
+    about = "How parallel is my machine, and my code, really? Measured lessons of parallel computing.",
+    long_about = "How parallel is my machine, and my code, really?\n\n\
+        parahpc turns the classic lessons of parallel computing into measured experiments on \
+        your own hardware. It is one SPMD program: launch it with mpirun or srun (or alone, as \
+        one rank). Each subcommand is one experiment; it prints what it measured next to what \
+        the lesson predicts and writes every result, with the full run context, to an HDF5 file.\n\n\
+        Example:  mpirun -n 4 parahpc amdahl",
+    after_help = "Run 'parahpc <EXPERIMENT> --help' for what an experiment measures and teaches."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub experiment: Experiment,
+}
+
+/// Options every experiment takes.
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// HDF5 results file [default: parahpc-<experiment>-<UTC time>.h5 in the working directory]
+    #[arg(short, long, global = true, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite existing output files instead of refusing to
+    #[arg(long, global = true)]
+    pub force: bool,
+
+    /// Also export the result table as JSON to PATH (for quick scripting)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Threads per rank [default: $RAYON_NUM_THREADS, else $SLURM_CPUS_PER_TASK, else the
+    /// CPUs this rank is bound to, shared among the ranks of this node bound to the same CPUs]
+    #[arg(long, global = true, value_name = "N", value_parser = parse_count)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Experiment {
+    Amdahl(AmdahlArgs),
+}
+
+/// Amdahl's law, measured: the strong-scaling curve of this machine in one launch.
+#[derive(Args, Debug, Clone)]
+#[command(long_about = "Amdahl's law, measured: the strong-scaling curve of this machine in one launch.\n\n\
+    The lesson: a program that runs 10 s on one processor, 90 % of it parallel, runs ×5 faster on \
+    9 processes and never more than ×10, however many you add. The serial part rules.\n\n\
+    The workload has one serial phase (done by one rank while the others wait, as real code does) \
+    and one parallel phase split over the participating ranks × threads. It is calibrated once at \
+    start so that one rank takes --work seconds, --serial-fraction of them serial. In ONE launch \
+    the sweep measures 1, 2, 4, ... up to all ranks (ranks outside the current count wait), \
+    repeats each point after a warm-up, and fits T(p) = T1·(f + (1−f)/p) to the medians: the \
+    fitted serial fraction f, the ceiling 1/f, and per point the speedup, efficiency, Amdahl's \
+    prediction and the Karp–Flatt metric.\n\n\
+    Kernels: 'sleep' is an ideal machine with no shared resources: it reproduces the slide \
+    exactly, even with more ranks than cores. 'spin' is compute-bound: it scales while every \
+    worker has its own core. 'stream' is memory-bound: workers share the memory bus, so the \
+    fitted serial fraction comes out larger than requested (the memory wall).\n\n\
+    Every work unit produces a checksum and the combined checksum must be identical for every \
+    rank count; otherwise the run fails.\n\n\
+    Examples:\n  \
+    mpirun -n 9 parahpc amdahl --kernel sleep --serial-fraction 0.1 --work 9\n  \
+    mpirun -n 64 parahpc amdahl --kernel stream\n  \
+    parahpc amdahl --threads 8 --sweep threads")]
+pub struct AmdahlArgs {
+    /// What the work is
+    #[arg(long, value_enum, default_value_t = KernelKind::Spin)]
+    pub kernel: KernelKind,
+
+    /// Serial share of the one-rank time, between 0 and 1
+    #[arg(long, value_name = "F", default_value_t = 0.1, value_parser = parse_fraction,
+          allow_negative_numbers = true)]
+    pub serial_fraction: f64,
+
+    /// Time of the whole workload on the baseline (one rank; one thread per rank for
+    /// --sweep threads), in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = parse_seconds,
+          allow_negative_numbers = true)]
+    pub work: f64,
+
+    /// Rank counts to measure, e.g. 1,3,9 [default: 1, 2, 4, ... and the job size]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_count)]
+    pub ranks: Option<Vec<usize>>,
+
+    /// Timed repetitions per point (min/median/max are reported)
+    #[arg(long, value_name = "R", default_value_t = 3, value_parser = parse_count)]
+    pub repeats: usize,
+
+    /// Untimed warm-up runs per point
+    #[arg(long, value_name = "W", default_value_t = 1)]
+    pub warmup: usize,
+
+    /// What to vary: ranks, threads within each rank, or both [default: ranks when launched
+    /// with several ranks, threads when alone]
+    #[arg(long, value_enum)]
+    pub sweep: Option<Sweep>,
+
+    /// Weak scaling (Gustafson): fixed work per worker instead of fixed total work
+    #[arg(long)]
+    pub weak: bool,
+
+    /// stream kernel: bytes of the three arrays per worker, with an optional K/M/G suffix
+    /// (powers of 1024) [default: twice the last-level cache, at least 64M]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub array_bytes: Option<u64>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelKind {
+    /// compute-bound floating-point chains
+    Spin,
+    /// memory-bound triad over arrays well beyond the last-level cache
+    Stream,
+    /// an ideal machine: sleeping workers share nothing
+    Sleep,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sweep {
+    Ranks,
+    Threads,
+    Both,
+}
+
+impl KernelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelKind::Spin => "spin",
+            KernelKind::Stream => "stream",
+            KernelKind::Sleep => "sleep",
+        }
+    }
+}
+
+impl Sweep {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sweep::Ranks => "ranks",
+            Sweep::Threads => "threads",
+            Sweep::Both => "both",
+        }
+    }
+}
+
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n as usize),
+        Ok(n) => Err(format!("must be at least 1, got {n}")),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    let f: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if (0.0..=1.0).contains(&f) {
+        Ok(f)
+    } else {
+        Err(format!("must be between 0 and 1, got {f}"))
+    }
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    let t: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(t > 0.0 && t.is_finite()) {
+        Err(format!("must be a positive number of seconds, got {t}"))
+    } else if t > 86_400.0 {
+        Err(format!("{t} s is more than a day; choose at most 86400"))
+    } else {
+        Ok(t)
+    }
+}
+
+/// Parses a byte count such as 4096, 64K, 64KiB, 1.5G (suffixes are powers of 1024).
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, suffix) = t.split_at(split);
+    let value: f64 = num.trim().parse().map_err(|_| format!("'{s}' is not a byte count"))?;
+    let scale: f64 = match suffix.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024f64.powi(2),
+        "G" => 1024f64.powi(3),
+        "T" => 1024f64.powi(4),
+        other => return Err(format!("unknown size suffix '{other}' (use K, M, G or T)")),
+    };
+    let bytes = value * scale;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("must be a positive byte count, got '{s}'"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn enum_names_match_the_command_line() {
+        for k in KernelKind::value_variants() {
+            assert_eq!(k.to_possible_value().unwrap().get_name(), k.name());
+        }
+        for w in Sweep::value_variants() {
+            assert_eq!(w.to_possible_value().unwrap().get_name(), w.name());
+        }
+    }
+
+    #[test]
+    fn byte_counts() {
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert_eq!(parse_bytes("64K"), Ok(64 * 1024));
+        assert_eq!(parse_bytes("64KiB"), Ok(64 * 1024));
+        assert_eq!(parse_bytes("1.5G"), Ok(3 * 512 * 1024 * 1024));
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("-5M").is_err());
+        assert!(parse_bytes("5X").is_err());
+    }
+
+    #[test]
+    fn amdahl_values_are_range_checked() {
+        assert!(parse_fraction("1.5").is_err());
+        assert!(parse_fraction("-0.1").is_err());
+        assert_eq!(parse_fraction("0.25"), Ok(0.25));
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("inf").is_err());
+        assert!(parse_count("0").is_err());
+        assert_eq!(parse_count("9"), Ok(9));
+    }
+
+    #[test]
+    fn negative_work_reaches_the_range_check() {
+        let err = Cli::try_parse_from(["parahpc", "amdahl", "--work", "-1"]).unwrap_err();
+        assert!(err.to_string().contains("positive number of seconds"), "{err}");
+    }
+}

@@ -1,0 +1,259 @@
+//! The run context every experiment shares: communicators, where each rank runs and how many
+//! threads it uses, and the provenance recorded with every result.
+
+use crate::affinity;
+use crate::failure::{Failure, Outcome};
+use crate::output::AttrValue;
+use chrono::{DateTime, TimeZone, Utc};
+use mpi::datatype::PartitionMut;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use mpi::Count;
+
+pub struct RunContext {
+    pub world: SimpleCommunicator,
+    /// The ranks that share this node's memory.
+    pub node: SimpleCommunicator,
+    pub rank: usize,
+    pub size: usize,
+    /// Host of every rank, indexed by world rank.
+    pub hostnames: Vec<String>,
+    /// CPU list every rank is bound to, indexed by world rank.
+    pub cpusets: Vec<String>,
+    pub nodes: usize,
+    pub threads: usize,
+    /// Where `threads` came from, recorded with the results.
+    pub threads_source: &'static str,
+    pub start_time: DateTime<Utc>,
+    pub command_line: String,
+}
+
+impl RunContext {
+    pub fn new(world: SimpleCommunicator, cli_threads: Option<usize>) -> Outcome<RunContext> {
+        let rank = world.rank() as usize;
+        let size = world.size() as usize;
+        let node = world.split_shared(world.rank());
+
+        let host = mpi::environment::processor_name().unwrap_or_else(|_| "unknown".into());
+        let cpus = affinity::allowed_cpus().map_err(|e| anyhow::anyhow!("sched_getaffinity: {e}"))?;
+        let cpuset = affinity::format_cpu_list(&cpus);
+        let hostnames = all_gather_strings(&world, &host);
+        let cpusets = all_gather_strings(&world, &cpuset);
+        let mut distinct_hosts = hostnames.clone();
+        distinct_hosts.sort();
+        distinct_hosts.dedup();
+
+        // Ranks of this node bound to exactly the same CPUs share them (bind-to-socket, or no
+        // binding at all): each gets its share, so the default never oversubscribes.
+        let node_cpusets = all_gather_strings(&node, &cpuset);
+        let sharing = node_cpusets.iter().filter(|s| **s == cpuset).count();
+        let resolved = resolve_threads(cli_threads, |v| std::env::var(v).ok(), cpus.len(), sharing);
+
+        let mut epoch = Utc::now().timestamp();
+        world.process_at_rank(0).broadcast_into(&mut epoch);
+
+        // A malformed variable on one rank is everyone's error.
+        let (threads, threads_source) = agree(&world, resolved.map_err(Failure::usage))?;
+
+        let ctx = RunContext {
+            world,
+            node,
+            rank,
+            size,
+            hostnames,
+            cpusets,
+            nodes: distinct_hosts.len(),
+            threads,
+            threads_source,
+            start_time: Utc.timestamp_opt(epoch, 0).single().unwrap_or_else(Utc::now),
+            command_line: shell_quote_args(std::env::args()),
+        };
+        ctx.warn_if_oversubscribed();
+        Ok(ctx)
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.rank == 0
+    }
+
+    /// Turns a check that some ranks may fail on their own into one collective verdict.
+    pub fn agree<T>(&self, local: Outcome<T>) -> Outcome<T> {
+        agree(&self.world, local)
+    }
+
+    /// Rank 0's `value`, on every rank.
+    pub fn broadcast_string(&self, value: &str) -> String {
+        broadcast_string(&self.world, value)
+    }
+
+    /// A warning on stderr, printed once (by rank 0).
+    pub fn warn(&self, message: &str) {
+        if self.is_root() {
+            eprintln!("parahpc: warning: {message}");
+        }
+    }
+
+    /// A progress or status line on stderr, printed once (by rank 0); tables go to stdout.
+    pub fn note(&self, message: &str) {
+        if self.is_root() {
+            eprintln!("parahpc: {message}");
+        }
+    }
+
+    fn warn_if_oversubscribed(&self) {
+        let mut workers_on_node = 0u64;
+        self.node.all_reduce_into(&(self.threads as u64), &mut workers_on_node, mpi::collective::SystemOperation::sum());
+        let mine = [workers_on_node, affinity::online_cpus() as u64];
+        let mut all = vec![0u64; 2 * self.size];
+        self.world.all_gather_into(&mine[..], &mut all[..]);
+        if let Some(r) = all.chunks(2).position(|wc| wc[0] > wc[1]) {
+            let (w, c) = (all[2 * r], all[2 * r + 1]);
+            self.warn(&format!(
+                "host {} runs {w} workers (ranks × threads) on {c} CPUs: oversubscribed, so \
+                 compute timings will not scale (the sleep kernel is unaffected); use fewer ranks \
+                 or --threads",
+                self.hostnames[r]
+            ));
+        }
+    }
+
+    /// Provenance recorded as root attributes of every results file.
+    pub fn provenance(&self) -> Vec<(&'static str, AttrValue)> {
+        let mpi_library = mpi::environment::library_version().unwrap_or_default();
+        let (h5_major, h5_minor, h5_release) = hdf5::library_version();
+        vec![
+            ("parahpc_version", AttrValue::Str(env!("CARGO_PKG_VERSION").into())),
+            ("git_revision", AttrValue::Str(env!("PARAHPC_GIT_REVISION").into())),
+            ("rustc_version", AttrValue::Str(env!("PARAHPC_RUSTC_VERSION").into())),
+            ("command_line", AttrValue::Str(self.command_line.clone())),
+            ("start_time", AttrValue::Str(self.start_time.format("%Y-%m-%dT%H:%M:%SZ").to_string())),
+            // The MPI library's string is C-style: cut at the first NUL, drop the newline.
+            ("mpi_library", AttrValue::Str(mpi_library.split('\0').next().unwrap_or("").trim().into())),
+            ("hdf5_library", AttrValue::Str(format!("{h5_major}.{h5_minor}.{h5_release}"))),
+            ("blas_library", AttrValue::Str(crate::blas::config())),
+            ("world_size", AttrValue::U64(self.size as u64)),
+            ("nodes", AttrValue::U64(self.nodes as u64)),
+            ("threads_per_rank", AttrValue::U64(self.threads as u64)),
+            ("threads_source", AttrValue::Str(self.threads_source.into())),
+        ]
+    }
+}
+
+/// Threads per rank: `--threads`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else this
+/// rank's CPUs divided among the `sharing` node-local ranks bound to the same CPUs.
+pub fn resolve_threads(
+    cli: Option<usize>,
+    env: impl Fn(&str) -> Option<String>,
+    bound_cpus: usize,
+    sharing: usize,
+) -> Result<(usize, &'static str), String> {
+    if let Some(n) = cli {
+        return Ok((n, "--threads"));
+    }
+    for var in ["RAYON_NUM_THREADS", "SLURM_CPUS_PER_TASK"] {
+        if let Some(v) = env(var) {
+            return match v.trim().parse::<usize>() {
+                Ok(n) if n >= 1 => Ok((n, var)),
+                _ => Err(format!("{var}={v:?} is not a positive thread count")),
+            };
+        }
+    }
+    Ok(((bound_cpus / sharing.max(1)).max(1), "cpu binding"))
+}
+
+/// Collective verdict: if any rank failed, the lowest failing rank's message goes to all.
+pub fn agree<T>(comm: &SimpleCommunicator, local: Outcome<T>) -> Outcome<T> {
+    let size = comm.size();
+    let mine = if local.is_err() { comm.rank() } else { size };
+    let mut first_failed = size;
+    comm.all_reduce_into(&mine, &mut first_failed, mpi::collective::SystemOperation::min());
+    if first_failed == size {
+        return local;
+    }
+    let (mut code, text) = match &local {
+        Err(f) => (f.exit_code(), f.to_string()),
+        Ok(_) => (0, String::new()),
+    };
+    let root = comm.process_at_rank(first_failed);
+    root.broadcast_into(&mut code);
+    let message = broadcast_from(comm, first_failed, &text);
+    Err(Failure::Collective { message, exit_code: code })
+}
+
+fn broadcast_string(comm: &SimpleCommunicator, value: &str) -> String {
+    broadcast_from(comm, 0, value)
+}
+
+fn broadcast_from(comm: &SimpleCommunicator, root: i32, value: &str) -> String {
+    let root = comm.process_at_rank(root);
+    let mut len = value.len() as u64;
+    root.broadcast_into(&mut len);
+    let mut bytes = if comm.rank() == root.rank() { value.as_bytes().to_vec() } else { vec![0u8; len as usize] };
+    root.broadcast_into(&mut bytes[..]);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Every rank's `value`, on every rank, in rank order.
+pub fn all_gather_strings(comm: &SimpleCommunicator, value: &str) -> Vec<String> {
+    let n = comm.size() as usize;
+    let mut lens = vec![0 as Count; n];
+    comm.all_gather_into(&(value.len() as Count), &mut lens[..]);
+    let displs: Vec<Count> = lens.iter().scan(0, |acc, &l| { let d = *acc; *acc += l; Some(d) }).collect();
+    let mut buf = vec![0u8; lens.iter().map(|&l| l as usize).sum()];
+    {
+        let mut partition = PartitionMut::new(&mut buf[..], &lens[..], &displs[..]);
+        comm.all_gather_varcount_into(value.as_bytes(), &mut partition);
+    }
+    (0..n)
+        .map(|r| {
+            let (d, l) = (displs[r] as usize, lens[r] as usize);
+            String::from_utf8_lossy(&buf[d..d + l]).into_owned()
+        })
+        .collect()
+}
+
+/// The command line as a shell would need it typed again.
+pub fn shell_quote_args(args: impl Iterator<Item = String>) -> String {
+    args.map(|a| {
+        let plain = !a.is_empty()
+            && a.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c));
+        if plain { a } else { format!("'{}'", a.replace('\'', r"'\''")) }
+    })
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn thread_count_precedence() {
+        let both = env_of(&[("RAYON_NUM_THREADS", "3"), ("SLURM_CPUS_PER_TASK", "5")]);
+        assert_eq!(resolve_threads(Some(7), &both, 16, 1), Ok((7, "--threads")));
+        assert_eq!(resolve_threads(None, &both, 16, 1), Ok((3, "RAYON_NUM_THREADS")));
+        let slurm = env_of(&[("SLURM_CPUS_PER_TASK", "5")]);
+        assert_eq!(resolve_threads(None, &slurm, 16, 1), Ok((5, "SLURM_CPUS_PER_TASK")));
+        let none = env_of(&[]);
+        assert_eq!(resolve_threads(None, &none, 16, 1), Ok((16, "cpu binding")));
+        // 4 ranks bound to the same 16 CPUs (bind-to-socket): 4 threads each.
+        assert_eq!(resolve_threads(None, &none, 16, 4), Ok((4, "cpu binding")));
+        // 9 ranks sharing 2 CPUs still get one thread each.
+        assert_eq!(resolve_threads(None, &none, 2, 9), Ok((1, "cpu binding")));
+        let bad = env_of(&[("RAYON_NUM_THREADS", "zero")]);
+        assert!(resolve_threads(None, &bad, 16, 1).unwrap_err().contains("RAYON_NUM_THREADS"));
+    }
+
+    #[test]
+    fn command_lines_are_quoted_for_the_shell() {
+        let args = ["parahpc", "amdahl", "-o", "my file.h5", "--ranks", "1,2", "it's"].map(String::from);
+        assert_eq!(
+            shell_quote_args(args.into_iter()),
+            r"parahpc amdahl -o 'my file.h5' --ranks 1,2 'it'\''s'"
+        );
+    }
+}

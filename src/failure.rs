@@ -1,0 +1,53 @@
+//! How a run fails without hanging: either every rank knows (report once, exit cleanly), or
+//! only one rank does (report and abort the whole job).
+
+use std::fmt;
+
+/// Exit status for input the user must fix (bad option, existing file, too little memory).
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status for a run that started but failed (a result failed its verification).
+pub const EXIT_FAILED: i32 = 1;
+
+#[derive(Debug)]
+pub enum Failure {
+    /// Every rank reached the same verdict at the same point: rank 0 prints it once and every
+    /// rank finalises MPI and exits with `exit_code`.
+    Collective { message: String, exit_code: i32 },
+    /// Only this rank knows: it prints the error and aborts the job (MPI_Abort), so the other
+    /// ranks never wait for it.
+    Fatal(anyhow::Error),
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure::Collective { message: message.into(), exit_code: EXIT_USAGE }
+    }
+
+    pub fn failed(message: impl Into<String>) -> Failure {
+        Failure::Collective { message: message.into(), exit_code: EXIT_FAILED }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Collective { exit_code, .. } => *exit_code,
+            Failure::Fatal(_) => EXIT_FAILED,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Collective { message, .. } => f.write_str(message),
+            Failure::Fatal(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        Failure::Fatal(e)
+    }
+}
+
+pub type Outcome<T> = Result<T, Failure>;

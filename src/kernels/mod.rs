@@ -1,0 +1,74 @@
+//! Pure compute kernels. Each one runs a range of numbered iterations and returns a checksum
+//! that is a wrapping sum of per-iteration hashes, so the total does not depend on how the
+//! range was split between ranks and threads: a lost or repeated iteration changes it.
+
+pub mod sleep;
+pub mod spin;
+pub mod stream;
+
+use std::ops::Range;
+use std::time::Instant;
+
+/// A unit of work that the Amdahl experiment splits between workers (rank × thread).
+pub trait Work: Sync {
+    /// Runs iterations `range` using thread slot `slot`'s private data; returns the checksum.
+    fn run(&self, slot: usize, range: Range<u64>) -> u64;
+
+    /// Seconds one iteration takes on one worker, when known exactly without measuring.
+    fn exact_seconds_per_iteration(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// SplitMix64 finaliser: a cheap, well-mixed hash of one word.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The contribution of iteration `i` whose result has bit pattern `value`.
+pub fn iteration_hash(i: u64, value: u64) -> u64 {
+    mix(i ^ mix(value))
+}
+
+/// Seconds per iteration of `work` on one thread: exact where the kernel knows it, otherwise
+/// measured by doubling the iteration count until one run lasts `min_seconds` (the earlier,
+/// shorter runs warm caches and clocks).
+pub fn calibrate(work: &dyn Work, min_seconds: f64) -> f64 {
+    if let Some(s) = work.exact_seconds_per_iteration() {
+        return s;
+    }
+    let mut n: u64 = 16;
+    loop {
+        let start = Instant::now();
+        std::hint::black_box(work.run(0, 0..n));
+        let elapsed = start.elapsed().as_secs_f64();
+        if elapsed >= min_seconds {
+            return elapsed / n as f64;
+        }
+        // Aim straight for the target once the timer resolves the run well.
+        let factor = if elapsed > 1e-3 { (min_seconds / elapsed * 1.2).ceil() as u64 } else { 8 };
+        n = n.saturating_mul(factor.clamp(2, 1024));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Work;
+
+    /// Splits `0..n` into `parts` ranges the way the Amdahl experiment does and sums the
+    /// checksums: must equal the checksum of the whole range.
+    pub fn assert_partition_independent(work: &dyn Work, n: u64) {
+        let whole = work.run(0, 0..n);
+        for parts in [2u64, 3, 7] {
+            let total = (0..parts)
+                .map(|w| work.run(0, n * w / parts..n * (w + 1) / parts))
+                .fold(0u64, u64::wrapping_add);
+            assert_eq!(total, whole, "{parts} parts");
+        }
+        // A lost iteration is caught.
+        assert_ne!(work.run(0, 0..n - 1), whole);
+    }
+}

@@ -1,0 +1,97 @@
+//! Memory-bound work: the STREAM triad a = b + s·c, one cache-sized block per iteration,
+//! walking through arrays much larger than the last-level cache so every block comes from DRAM.
+
+use super::{iteration_hash, Work};
+use std::ops::Range;
+use std::sync::Mutex;
+
+/// Elements per block (three f64 arrays: 96 KiB of traffic per iteration).
+pub const BLOCK: usize = 4096;
+const SCALAR: f64 = 3.0;
+
+/// Bytes moved by one iteration: read b and c, write a.
+pub const BYTES_PER_ITERATION: u64 = (3 * BLOCK * std::mem::size_of::<f64>()) as u64;
+
+struct Arrays {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    c: Vec<f64>,
+}
+
+/// Per-thread-slot arrays; slot `k` is only touched by the thread with pool index `k`.
+pub struct Triad {
+    slots: Vec<Mutex<Arrays>>,
+    blocks: usize,
+}
+
+impl Triad {
+    /// Elements per array for a footprint of `bytes` over the three arrays, whole blocks,
+    /// at least one block.
+    pub fn elements_for(bytes: u64) -> usize {
+        let per_array = bytes / 3 / std::mem::size_of::<f64>() as u64;
+        (per_array as usize / BLOCK).max(1) * BLOCK
+    }
+
+    /// Bytes actually allocated per slot for a requested footprint.
+    pub fn slot_bytes(bytes: u64) -> u64 {
+        3 * Self::elements_for(bytes) as u64 * std::mem::size_of::<f64>() as u64
+    }
+
+    /// Creates `slots` empty slots of `bytes` each; `init_slot` must be called from the thread
+    /// that will use a slot so that first touch places its pages on that thread's NUMA node.
+    pub fn new(slots: usize, bytes: u64) -> Triad {
+        let n = Self::elements_for(bytes);
+        let empty = || Mutex::new(Arrays { a: Vec::new(), b: Vec::new(), c: Vec::new() });
+        Triad { slots: (0..slots).map(|_| empty()).collect(), blocks: n / BLOCK }
+    }
+
+    pub fn init_slot(&self, slot: usize) {
+        let n = self.blocks * BLOCK;
+        let mut arrays = self.slots[slot].lock().unwrap();
+        arrays.a = vec![0.0; n];
+        arrays.b = (0..n).map(|j| 1.0 + (j % 1024) as f64).collect();
+        arrays.c = (0..n).map(|j| 0.5 * (j % 7) as f64).collect();
+    }
+}
+
+impl Work for Triad {
+    fn run(&self, slot: usize, range: Range<u64>) -> u64 {
+        let mut guard = self.slots[slot].lock().unwrap();
+        let Arrays { a, b, c } = &mut *guard;
+        let mut checksum = 0u64;
+        for i in range {
+            let start = (i % self.blocks as u64) as usize * BLOCK;
+            let (a, b, c) =
+                (&mut a[start..start + BLOCK], &b[start..start + BLOCK], &c[start..start + BLOCK]);
+            for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
+                *a = b + SCALAR * c;
+            }
+            std::hint::black_box(&mut *a);
+            // One element picked by i stands for the block; every value is exact in f64.
+            checksum = checksum.wrapping_add(iteration_hash(i, a[(i as usize) % BLOCK].to_bits()));
+        }
+        checksum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_is_partition_independent_and_values_are_triad() {
+        let triad = Triad::new(1, 3 * 8 * 4 * BLOCK as u64);
+        triad.init_slot(0);
+        crate::kernels::test_support::assert_partition_independent(&triad, 40);
+        let arrays = triad.slots[0].lock().unwrap();
+        for j in [0, 1, 5000, 4 * BLOCK - 1] {
+            assert_eq!(arrays.a[j], arrays.b[j] + SCALAR * arrays.c[j]);
+        }
+    }
+
+    #[test]
+    fn footprint_rounds_to_whole_blocks() {
+        assert_eq!(Triad::elements_for(0), BLOCK);
+        assert_eq!(Triad::slot_bytes(3 * 8 * 2 * BLOCK as u64 + 5), 3 * 8 * 2 * BLOCK as u64);
+    }
+}

@@ -1,0 +1,82 @@
+//! parahpc: one SPMD binary, launched by mpirun or srun (or alone as one rank), that measures
+//! the classic lessons of parallel computing and records every result in HDF5.
+
+mod affinity;
+mod blas;
+mod cli;
+mod context;
+mod experiments;
+mod failure;
+mod kernels;
+mod machine;
+mod output;
+mod scaling_laws;
+mod stats;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use cli::Cli;
+use context::RunContext;
+use failure::Failure;
+use mpi::traits::*;
+use mpi::Threading;
+
+/// A panic anywhere (a rayon worker included) takes the whole job down instead of leaving the
+/// other ranks waiting in a collective.
+fn abort_job_on_panic() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        // SAFETY: MPI is initialised for the whole life of main; MPI_Abort does not return.
+        unsafe {
+            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
+        }
+    }));
+}
+
+fn main() {
+    let Some((universe, provided)) = mpi::initialize_with_threading(Threading::Funneled) else {
+        eprintln!("parahpc: error: MPI could not be initialised");
+        std::process::exit(1);
+    };
+    abort_job_on_panic();
+    let world = universe.world();
+    let rank = world.rank();
+    if provided < Threading::Funneled && rank == 0 {
+        eprintln!("parahpc: warning: the MPI library provides thread level {provided:?}, not Funneled");
+    }
+
+    let code = match Cli::try_parse() {
+        Err(e) => {
+            if rank == 0 {
+                match e.kind() {
+                    ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                        let _ = e.print();
+                    }
+                    // One line that names the problem, like every other parahpc error.
+                    _ => {
+                        let text = e.render().to_string();
+                        eprintln!("parahpc: {} (see --help)", text.lines().next().unwrap_or("invalid arguments"));
+                    }
+                }
+            }
+            e.exit_code()
+        }
+        Ok(cli) => match RunContext::new(world, cli.common.threads).and_then(|ctx| experiments::run(&ctx, &cli)) {
+            Ok(()) => 0,
+            Err(Failure::Collective { message, exit_code }) => {
+                if rank == 0 {
+                    eprintln!("parahpc: error: {message}");
+                }
+                exit_code
+            }
+            Err(Failure::Fatal(e)) => {
+                let host = mpi::environment::processor_name().unwrap_or_default();
+                eprintln!("parahpc: error on rank {rank} ({host}): {e:#}");
+                universe.world().abort(failure::EXIT_FAILED)
+            }
+        },
+    };
+    drop(universe); // MPI_Finalize
+    std::process::exit(code);
+}
