@@ -1,12 +1,14 @@
 //! The command line: options shared by every experiment, and one subcommand per experiment.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ColorChoice, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "parahpc",
     version,
+    // Plain text always: OpenMPI hands ranks a pty, so colour would end up in job logs.
+    color = ColorChoice::Never,
     about = "How parallel is my machine, and my code, really? Measured lessons of parallel computing.",
     long_about = "How parallel is my machine, and my code, really?\n\n\
         parahpc turns the classic lessons of parallel computing into measured experiments on \
@@ -151,6 +153,28 @@ impl Sweep {
     }
 }
 
+/// A command-line error as one line: clap's first line, the accepted values and any
+/// suggestion, so that a job log shows the whole problem once.
+pub fn one_line_error(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let rendered = e.render().to_string();
+    let mut line = rendered.lines().next().unwrap_or("error: invalid arguments").to_string();
+    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+        line += &format!("; possible values: {}", valid.join(", "));
+    }
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg] {
+        let suggestion = match e.get(kind) {
+            Some(ContextValue::String(s)) => Some(s),
+            Some(ContextValue::Strings(v)) => v.first(),
+            _ => None,
+        };
+        if let Some(s) = suggestion {
+            line += &format!("; did you mean '{s}'?");
+        }
+    }
+    line + " (see --help)"
+}
+
 fn parse_count(s: &str) -> Result<usize, String> {
     match s.trim().parse::<i64>() {
         Ok(n) if n >= 1 => Ok(n as usize),
@@ -241,6 +265,16 @@ mod tests {
         assert!(parse_seconds("inf").is_err());
         assert!(parse_count("0").is_err());
         assert_eq!(parse_count("9"), Ok(9));
+    }
+
+    #[test]
+    fn errors_fit_on_one_line_with_what_is_accepted() {
+        let kernel = Cli::try_parse_from(["parahpc", "amdahl", "--kernel", "bogus"]).unwrap_err();
+        let line = one_line_error(&kernel);
+        assert!(line.contains("'bogus'") && line.contains("possible values: spin, stream, sleep"), "{line}");
+        let typo = Cli::try_parse_from(["parahpc", "amdhal"]).unwrap_err();
+        assert!(one_line_error(&typo).contains("did you mean 'amdahl'?"), "{}", one_line_error(&typo));
+        assert!(!one_line_error(&typo).contains('\n'));
     }
 
     #[test]

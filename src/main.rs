@@ -54,10 +54,7 @@ fn main() {
                         let _ = e.print();
                     }
                     // One line that names the problem, like every other parahpc error.
-                    _ => {
-                        let text = e.render().to_string();
-                        eprintln!("parahpc: {} (see --help)", text.lines().next().unwrap_or("invalid arguments"));
-                    }
+                    _ => eprintln!("parahpc: {}", cli::one_line_error(&e)),
                 }
             }
             e.exit_code()

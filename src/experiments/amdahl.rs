@@ -18,6 +18,9 @@ use std::ops::Range;
 const SERIAL_BASE: u64 = 1 << 62;
 /// How long calibration measures the kernel for.
 const CALIBRATION_SECONDS: f64 = 0.2;
+/// Test hook: with this variable set to `lose-iteration`, the last worker skips one iteration
+/// on the last point of the sweep, which the verification must catch.
+const FAULT_VARIABLE: &str = "PARAHPC_INJECT_FAULT";
 
 /// One configuration of the sweep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +125,14 @@ struct Run {
 
 /// One timed run of `point` on the ranks of `sub`: serial phase on rank 0 while the others wait
 /// for its result, then the parallel phase on every rank's threads.
-fn run_once(sub: &SimpleCommunicator, pool: &rayon::ThreadPool, work: &dyn Work, point: Point, load: Workload) -> Run {
+fn run_once(
+    sub: &SimpleCommunicator,
+    pool: &rayon::ThreadPool,
+    work: &dyn Work,
+    point: Point,
+    load: Workload,
+    lose_iteration: bool,
+) -> Run {
     let root = sub.process_at_rank(0);
     let rank = sub.rank() as usize;
     sub.barrier();
@@ -136,11 +146,15 @@ fn run_once(sub: &SimpleCommunicator, pool: &rayon::ThreadPool, work: &dyn Work,
     let per_thread: Vec<Option<u64>> = pool.broadcast(|thread| {
         let j = thread.index();
         (j < point.threads).then(|| {
-            let range = if load.weak {
+            let worker = rank * point.threads + j;
+            let mut range = if load.weak {
                 0..load.parallel_iterations
             } else {
-                share(load.parallel_iterations, rank * point.threads + j, point.workers())
+                share(load.parallel_iterations, worker, point.workers())
             };
+            if lose_iteration && worker + 1 == point.workers() && !range.is_empty() {
+                range.end -= 1;
+            }
             work.run(j, range)
         })
     });
@@ -274,6 +288,7 @@ pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<
         load.serial_iterations, load.parallel_iterations, if args.weak { " per worker" } else { "" },
     ));
 
+    let inject_fault = std::env::var(FAULT_VARIABLE).is_ok_and(|v| v == "lose-iteration");
     let mut measured = Vec::new();
     let mut my_busy = Vec::new();
     let mut reference: Option<Checksums> = None;
@@ -285,7 +300,8 @@ pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<
         let mut verdict = Ok(());
         if let Some(sub) = &sub {
             for rep in 0..args.warmup + args.repeats {
-                let run = run_once(sub, &pool, work.as_ref(), point, load);
+                let lose_iteration = inject_fault && Some(&point) == points.last();
+                let run = run_once(sub, &pool, work.as_ref(), point, load, lose_iteration);
                 let reference = *reference.get_or_insert(run.checksums);
                 if ctx.is_root() && verdict.is_ok() {
                     verdict = verify(run.checksums, &reference, load, point);
@@ -399,7 +415,7 @@ fn analyse(
 
     let last = measured.len() - 1;
     let on = measured[last].point.describe();
-    let error = if fit.stderr.is_nan() { " (exact fit through 2 points: no error estimate)".to_string() } else { format!(" ± {:.3}", fit.stderr) };
+    let error = if fit.stderr.is_nan() { " (exact fit through 2 points: no error estimate)".to_string() } else { format!(" ± {}", console::format_number(fit.stderr)) };
     let lesson = if args.weak {
         format!(
             "Gustafson: serial fraction {:.3}{error}; scaled speedup ×{:.2} on {on} (Gustafson predicts ×{:.2}): grow the problem with the machine and there is no ceiling",

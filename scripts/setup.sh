@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what parahpc needs to build and run. As root on Debian/Ubuntu it installs the missing
+# packages with apt; elsewhere it checks what is there and says what to install or load.
+# Usage: scripts/setup.sh [--test]   (--test adds what the test suite needs)
+set -euo pipefail
+
+packages=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev libopenblas-dev libclang-dev pkg-config hdf5-tools)
+[[ ${1:-} == --test ]] && packages+=(python3-h5py)
+
+if command -v dpkg-query >/dev/null; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+      echo "setup: installing ${missing[*]}"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      echo "setup: missing Debian packages: ${missing[*]}" >&2
+      echo "setup: install them with: sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+fi
+
+# Whatever the system, check the capabilities themselves (clusters provide them as modules).
+problems=()
+command -v cargo >/dev/null || problems+=("no Rust toolchain: install it from https://rustup.rs")
+command -v mpirun >/dev/null && command -v mpicc >/dev/null || problems+=("no MPI (mpirun, mpicc): e.g. 'module load openmpi'")
+if pkg-config --exists hdf5 2>/dev/null; then
+  # hdf5-metno finds HDF5 through pkg-config name 'hdf5'; it must be the MPI (parallel) build.
+  pkg-config --cflags hdf5 | grep -Eq 'openmpi|mpich|mpi' ||
+    problems+=("pkg-config 'hdf5' is a serial build; on Debian: update-alternatives --set hdf5.pc /usr/lib/$(uname -m)-linux-gnu/pkgconfig/hdf5-mpi.pc; elsewhere point PKG_CONFIG_PATH or HDF5_DIR at a parallel HDF5")
+else
+  problems+=("no HDF5 found by pkg-config: e.g. 'module load hdf5/parallel', or set HDF5_DIR")
+fi
+ldconfig -p 2>/dev/null | grep -q libopenblas || [[ -n ${OPENBLAS_DIR:-} ]] || problems+=("no OpenBLAS: e.g. 'module load openblas'")
+ldconfig -p 2>/dev/null | grep -q libclang || [[ -n ${LIBCLANG_PATH:-} ]] || problems+=("no libclang (needed by bindgen): e.g. 'module load llvm', or set LIBCLANG_PATH")
+if ((${#problems[@]})); then
+  printf 'setup: %s\n' "${problems[@]}" >&2
+  exit 1
+fi

@@ -1,0 +1,331 @@
+//! End-to-end tests of `parahpc amdahl`: the release binary under `mpirun --oversubscribe` with
+//! 1 to 4 ranks. They assert on answers (the fitted serial fraction of the ideal `sleep`
+//! kernel, checksums, file contents and error messages), never on timings.
+
+use hdf5::types::VarLenUnicode;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const ROOT_ATTRIBUTES: &[&str] = &[
+    "blas_library", "command_line", "git_revision", "hdf5_library", "mpi_library", "nodes",
+    "parahpc_version", "rustc_version", "start_time", "threads_per_rank", "threads_source", "world_size",
+];
+const AMDAHL_COLUMNS: &[&str] = &[
+    "amdahl_predicted_speedup", "efficiency", "karp_flatt", "ranks", "speedup", "threads",
+    "time_max_s", "time_median_s", "time_min_s",
+];
+const AMDAHL_ATTRIBUTES: &[&str] = &[
+    "baseline_time_fit_s", "baseline_workers", "checksum", "kernel", "mode", "parallel_iterations",
+    "repeats", "seconds_per_iteration", "serial_fraction_fit", "serial_fraction_fit_stderr",
+    "serial_fraction_requested", "serial_iterations", "speedup_ceiling", "sweep", "warmup", "work_s",
+];
+
+/// Runs the release binary under `mpirun --oversubscribe -n ranks` in `dir`.
+fn mpirun(ranks: usize, args: &[&str], dir: &Path) -> Output {
+    Command::new("mpirun")
+        .args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc")])
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("mpirun runs (scripts/test.sh installs OpenMPI)")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn assert_success(out: &Output) {
+    assert!(out.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status.code(), stdout(out), stderr(out));
+}
+
+fn sorted(names: Vec<String>) -> Vec<String> {
+    let mut names = names;
+    names.sort();
+    names
+}
+
+fn str_attr(loc: &hdf5::Location, name: &str) -> String {
+    loc.attr(name).unwrap().read_scalar::<VarLenUnicode>().unwrap().as_str().to_string()
+}
+
+fn f64_attr(loc: &hdf5::Location, name: &str) -> f64 {
+    loc.attr(name).unwrap().read_scalar::<f64>().unwrap()
+}
+
+fn u64_attr(loc: &hdf5::Location, name: &str) -> u64 {
+    loc.attr(name).unwrap().read_scalar::<u64>().unwrap()
+}
+
+/// Opens a results file and checks it holds exactly the documented schema for `ranks` ranks and
+/// the expected sweep points; returns the file for further checks.
+fn check_schema(path: &Path, ranks: usize, points: &[(u64, u64)], extra_attributes: &[&str]) -> hdf5::File {
+    let file = hdf5::File::open(path).unwrap();
+    assert_eq!(sorted(file.attr_names().unwrap()), ROOT_ATTRIBUTES);
+    assert_eq!(sorted(file.member_names().unwrap()), ["amdahl", "cpusets", "hostnames"]);
+    assert_eq!(u64_attr(&file, "world_size"), ranks as u64);
+    assert_eq!(file.dataset("hostnames").unwrap().shape(), [ranks]);
+    assert_eq!(file.dataset("cpusets").unwrap().shape(), [ranks]);
+    assert!(str_attr(&file, "mpi_library").starts_with("Open MPI"));
+    assert!(!str_attr(&file, "mpi_library").contains('\0'));
+    assert!(str_attr(&file, "command_line").contains("amdahl"));
+    assert!(str_attr(&file, "start_time").ends_with('Z'));
+
+    let g = file.group("amdahl").unwrap();
+    let mut members = AMDAHL_COLUMNS.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    members.push("per_rank".into());
+    assert_eq!(sorted(g.member_names().unwrap()), sorted(members));
+    let mut attributes: Vec<String> = AMDAHL_ATTRIBUTES.iter().chain(extra_attributes).map(|s| s.to_string()).collect();
+    attributes.sort();
+    assert_eq!(sorted(g.attr_names().unwrap()), attributes);
+    for column in AMDAHL_COLUMNS {
+        let ds = g.dataset(column).unwrap();
+        assert_eq!(ds.shape(), [points.len()], "{column}");
+        let units = str_attr(&ds, "units");
+        assert_eq!(units, if column.starts_with("time_") { "s" } else { "1" }, "{column}");
+    }
+    let ranks_col = g.dataset("ranks").unwrap().read_raw::<u64>().unwrap();
+    let threads_col = g.dataset("threads").unwrap().read_raw::<u64>().unwrap();
+    let got: Vec<(u64, u64)> = ranks_col.into_iter().zip(threads_col).collect();
+    assert_eq!(got, points);
+
+    // Written collectively, one row per rank: a rank has a time for exactly the points it took part in.
+    let per_rank = g.dataset("per_rank/parallel_phase_median_s").unwrap();
+    assert_eq!(per_rank.shape(), [ranks, points.len()]);
+    assert_eq!(str_attr(&per_rank, "units"), "s");
+    let rows = per_rank.read_2d::<f64>().unwrap();
+    for r in 0..ranks {
+        for (p, &(point_ranks, _)) in points.iter().enumerate() {
+            assert_eq!(rows[[r, p]].is_nan(), r as u64 >= point_ranks, "rank {r} point {p}: {}", rows[[r, p]]);
+        }
+    }
+    file
+}
+
+#[test]
+fn sleep_kernel_recovers_the_requested_serial_fraction_on_1_2_and_4_ranks() {
+    for (ranks, extra, points) in [
+        (1, vec!["--threads", "4"], vec![(1, 1), (1, 2), (1, 4)]),
+        (2, vec!["--threads", "1"], vec![(1, 1), (2, 1)]),
+        (4, vec!["--threads", "1"], vec![(1, 1), (2, 1), (4, 1)]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["amdahl", "--kernel", "sleep", "--serial-fraction", "0.1", "--work", "0.4", "--repeats", "2", "-o", "r.h5"];
+        args.extend(extra);
+        let out = mpirun(ranks, &args, dir.path());
+        assert_success(&out);
+        let file = check_schema(&dir.path().join("r.h5"), ranks, &points, &[]);
+        let g = file.group("amdahl").unwrap();
+        let f = f64_attr(&g, "serial_fraction_fit");
+        assert!((f - 0.1).abs() < 0.03, "{ranks} ranks: fitted serial fraction {f}");
+        assert_eq!(str_attr(&g, "kernel"), "sleep");
+        assert_eq!(str_attr(&g, "mode"), "strong");
+        assert_eq!(str_attr(&g, "sweep"), if ranks == 1 { "threads" } else { "ranks" });
+        assert!((f64_attr(&g, "speedup_ceiling") - 1.0 / f).abs() < 1e-9);
+        // 0.4 s of sleep in 1 µs iterations: 10 % serial, 90 % parallel.
+        assert_eq!(u64_attr(&g, "serial_iterations"), 40_000);
+        assert_eq!(u64_attr(&g, "parallel_iterations"), 360_000);
+        let speedup = g.dataset("speedup").unwrap().read_raw::<f64>().unwrap();
+        assert_eq!(speedup[0], 1.0);
+        // The table and the lesson line go to stdout, with units.
+        let text = stdout(&out);
+        assert!(text.contains("time_median_s") && text.contains("[s]"), "{text}");
+        assert!(text.contains("serial fraction 0.1"), "{text}");
+        // Only the output file is left: no temporary file.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
+
+#[test]
+fn weak_scaling_fits_gustafson() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mpirun(2, &["amdahl", "--weak", "--kernel", "sleep", "--threads", "2", "--sweep", "both", "--work", "0.3", "--repeats", "2", "-o", "w.h5"], dir.path());
+    assert_success(&out);
+    let points = [(1, 1), (1, 2), (2, 1), (2, 2)];
+    let file = check_schema(&dir.path().join("w.h5"), 2, &points, &[]);
+    let g = file.group("amdahl").unwrap();
+    assert_eq!(str_attr(&g, "mode"), "weak");
+    assert_eq!(str_attr(&g, "sweep"), "both");
+    let f = f64_attr(&g, "serial_fraction_fit");
+    assert!((f - 0.1).abs() < 0.03, "fitted serial fraction {f}");
+    assert!(f64_attr(&g, "speedup_ceiling").is_infinite());
+    let karp_flatt = g.dataset("karp_flatt").unwrap().read_raw::<f64>().unwrap();
+    assert!(karp_flatt.iter().all(|k| k.is_nan()), "Karp–Flatt is a strong-scaling metric");
+    assert!(stdout(&out).contains("Gustafson"));
+}
+
+#[test]
+fn compute_and_memory_kernels_verify_their_work() {
+    for (kernel, extra) in [("spin", vec![]), ("stream", vec!["--array-bytes", "6M"])] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["amdahl", "--kernel", kernel, "--threads", "1", "--work", "0.2", "--repeats", "1", "-o", "k.h5"];
+        args.extend(extra);
+        let out = mpirun(2, &args, dir.path());
+        assert_success(&out);
+        let extra_attributes: &[&str] = if kernel == "stream" {
+            &["array_bytes_per_worker", "worker_rate", "worker_rate_units"]
+        } else {
+            &["worker_rate", "worker_rate_units"]
+        };
+        let file = check_schema(&dir.path().join("k.h5"), 2, &[(1, 1), (2, 1)], extra_attributes);
+        let g = file.group("amdahl").unwrap();
+        assert_eq!(str_attr(&g, "kernel"), kernel);
+        assert_eq!(str_attr(&g, "worker_rate_units"), if kernel == "spin" { "GFLOP/s" } else { "GB/s" });
+        if kernel == "stream" {
+            assert_eq!(u64_attr(&g, "array_bytes_per_worker"), 6 << 20);
+        }
+    }
+}
+
+#[test]
+fn a_lost_iteration_fails_the_run_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("mpirun")
+        .args(["--oversubscribe", "-n", "3", env!("CARGO_BIN_EXE_parahpc")])
+        .args(["amdahl", "--kernel", "spin", "--threads", "1", "--work", "0.1", "--repeats", "1", "-o", "f.h5"])
+        .env("PARAHPC_INJECT_FAULT", "lose-iteration")
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("parahpc: error: verification failed on 3 ranks"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_leaves_no_file() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--serial-fraction", "1.5"], "--serial-fraction <F>': must be between 0 and 1"),
+        (&["--work", "-1"], "--work <SECONDS>': must be a positive number of seconds"),
+        (&["--ranks", "0"], "--ranks <LIST>': must be at least 1"),
+        (&["--ranks", "1,99"], "--ranks 99: this job has only 2 ranks"),
+        (&["--kernel", "bogus"], "possible values: spin, stream, sleep"),
+        (&["--array-bytes", "5X"], "unknown size suffix"),
+        (&["--sweep", "threads", "--threads", "1"], "nothing to sweep"),
+        (&["--kernel", "stream", "--array-bytes", "64T"], "--kernel stream needs"),
+    ];
+    for (args, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = vec!["amdahl"];
+        all.extend_from_slice(args);
+        // Quick defaults for what the case does not set itself.
+        for (option, value) in [("--kernel", "sleep"), ("--work", "0.1")] {
+            if !args.contains(&option) {
+                all.extend([option, value]);
+            }
+        }
+        let out = mpirun(2, &all, dir.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("parahpc: error")).collect();
+        assert_eq!(ours.len(), 1, "{args:?}: exactly one error line from parahpc, got:\n{err}");
+        assert!(ours[0].contains(expected), "{args:?}: {}", ours[0]);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{args:?} left a file");
+    }
+}
+
+#[test]
+fn existing_results_are_kept_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.h5"), b"precious").unwrap();
+    std::fs::write(dir.path().join("old.json"), b"precious").unwrap();
+    let args = ["amdahl", "--kernel", "sleep", "--threads", "1", "--work", "0.1", "--repeats", "1", "-o", "old.h5"];
+    let out = mpirun(2, &args, dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("old.h5 already exists; pass --force"), "{}", stderr(&out));
+    let out = mpirun(2, &["amdahl", "--kernel", "sleep", "--work", "0.1", "-o", "new.h5", "--json", "old.json"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("old.json already exists"));
+    for name in ["old.h5", "old.json"] {
+        assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), b"precious");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert_success(&mpirun(2, &forced, dir.path()));
+    check_schema(&dir.path().join("old.h5"), 2, &[(1, 1), (2, 1)], &[]);
+}
+
+#[test]
+fn default_name_json_export_and_both_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mpirun(2, &["amdahl", "--kernel", "sleep", "--threads", "1", "--work", "0.1", "--repeats", "1", "--json", "t.json"], dir.path());
+    assert_success(&out);
+    let h5: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".h5"))
+        .collect();
+    assert_eq!(h5.len(), 1);
+    // parahpc-amdahl-20261124T101500Z.h5
+    let name = &h5[0];
+    assert!(name.starts_with("parahpc-amdahl-") && name.len() == "parahpc-amdahl-20261124T101500Z.h5".len(), "{name}");
+    let path = dir.path().join(name);
+
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("t.json")).unwrap()).unwrap();
+    assert_eq!(json["context"]["world_size"], 2);
+    let rows = json["amdahl"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["ranks"], 2);
+    assert_eq!(json["amdahl"]["units"]["time_median_s"], "s");
+    assert!(rows[0]["karp_flatt"].is_null(), "undefined values are null in JSON");
+    assert_eq!(json["amdahl"]["attributes"]["kernel"], "sleep");
+
+    let dump = Command::new("h5dump").arg("-H").arg(&path).output().expect("h5dump (hdf5-tools) is installed");
+    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    let header = String::from_utf8_lossy(&dump.stdout);
+    for name in AMDAHL_COLUMNS.iter().chain(["hostnames", "parallel_phase_median_s", "serial_fraction_fit"].iter()) {
+        assert!(header.contains(&format!("\"{name}\"")), "h5dump lacks {name}");
+    }
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/h5py_summary.py");
+    let py = Command::new("/usr/bin/python3").arg(&script).arg(&path).output().expect("python3 with h5py is installed");
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&py.stdout).unwrap();
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        let mut n: Vec<String> = match v {
+            serde_json::Value::Array(a) => a.iter().map(|s| s.as_str().unwrap().to_string()).collect(),
+            serde_json::Value::Object(o) => o.keys().cloned().collect(),
+            _ => panic!("{v}"),
+        };
+        n.sort();
+        n
+    };
+    assert_eq!(names(&summary["root_attributes"]), ROOT_ATTRIBUTES);
+    assert_eq!(summary["hostnames"].as_array().unwrap().len(), 2);
+    let amdahl = &summary["groups"]["amdahl"];
+    assert_eq!(names(&amdahl["columns"]), AMDAHL_COLUMNS);
+    assert_eq!(names(&amdahl["attributes"]), AMDAHL_ATTRIBUTES);
+    assert_eq!(amdahl["columns"]["time_median_s"]["units"], "s");
+    assert_eq!(amdahl["columns"]["speedup"]["rows"], 2);
+    assert_eq!(amdahl["subgroups"]["per_rank"]["parallel_phase_median_s"], serde_json::json!([2, 2]));
+}
+
+#[test]
+fn alone_without_mpirun_it_runs_as_one_rank() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_parahpc"))
+        .args(["amdahl", "--kernel", "sleep", "--threads", "2", "--work", "0.1", "--repeats", "1", "-o", "s.h5"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_success(&out);
+    check_schema(&dir.path().join("s.h5"), 1, &[(1, 1), (1, 2)], &[]);
+}
+
+#[test]
+fn help_is_printed_once_per_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mpirun(3, &["amdahl", "--help"], dir.path());
+    assert_success(&out);
+    let text = stdout(&out);
+    assert_eq!(text.matches("Usage: parahpc amdahl").count(), 1, "{text}");
+    assert!(text.contains("never more than ×10"));
+}
