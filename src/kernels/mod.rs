@@ -55,6 +55,37 @@ pub fn calibrate(work: &dyn Work, min_seconds: f64) -> f64 {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Takes at least 20 µs per iteration and counts the iterations it was asked for.
+    struct Slow(AtomicU64);
+
+    impl Work for Slow {
+        fn run(&self, _slot: usize, range: Range<u64>) -> u64 {
+            self.0.fetch_add(range.end - range.start, Ordering::Relaxed);
+            std::thread::sleep(std::time::Duration::from_micros(20 * (range.end - range.start)));
+            0
+        }
+    }
+
+    #[test]
+    fn calibration_measures_until_the_run_is_long_enough() {
+        let slow = Slow(AtomicU64::new(0));
+        let seconds = calibrate(&slow, 0.05);
+        // Never faster than the kernel can be; and the last run lasted at least 0.05 s.
+        assert!(seconds >= 20e-6, "{seconds}");
+        assert!(slow.0.load(Ordering::Relaxed) as f64 * seconds >= 0.05);
+    }
+
+    #[test]
+    fn calibration_takes_an_exact_figure_as_it_is() {
+        assert_eq!(calibrate(&sleep::Sleep, 10.0), sleep::SECONDS_PER_ITERATION);
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod test_support {
     use super::Work;
 
