@@ -165,9 +165,12 @@ fn run_once(
     // Combining the results also closes the timed region: no rank passes it before all are done.
     sub.all_reduce_into(&local_sum, &mut workers_sum, SystemOperation::sum());
     let t1 = mpi::time();
+    // Weak scaling checks every worker against the reference; every rank takes this branch alike.
     let (mut worker_min, mut worker_max) = (0u64, 0u64);
-    sub.all_reduce_into(mine.iter().min().unwrap_or(&u64::MAX), &mut worker_min, SystemOperation::min());
-    sub.all_reduce_into(mine.iter().max().unwrap_or(&0), &mut worker_max, SystemOperation::max());
+    if load.weak {
+        sub.all_reduce_into(mine.iter().min().unwrap_or(&u64::MAX), &mut worker_min, SystemOperation::min());
+        sub.all_reduce_into(mine.iter().max().unwrap_or(&0), &mut worker_max, SystemOperation::max());
+    }
     Run {
         elapsed: t1 - t0,
         serial_phase: t_serial - t0,
@@ -324,11 +327,12 @@ pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<
     }
     let reference = reference.expect("rank 0 measured at least one point");
 
-    let table = if ctx.is_root() { Some(analyse(&measured, args, sweep, seconds_per_iteration, load, reference, array_bytes)) } else { None };
-    let tables: Vec<Table> = table.iter().map(|(t, _)| t.clone()).collect();
-    if let Some((table, lesson)) = &table {
-        print!("{}", console::render(table));
+    let mut tables = Vec::new();
+    if ctx.is_root() {
+        let (table, lesson) = analyse(&measured, args, sweep, seconds_per_iteration, load, reference, array_bytes);
+        print!("{}", console::render(&table));
         println!("{lesson}");
+        tables.push(table);
     }
     let per_rank = vec![PerRankRows {
         group: "amdahl/per_rank".into(),
