@@ -86,6 +86,14 @@ impl RunContext {
         broadcast_string(&self.world, value)
     }
 
+    /// Collective: the stop signal any rank has received (see `signals`), the same on all ranks.
+    pub fn stop_requested(&self) -> Option<i32> {
+        let mine = crate::signals::received().unwrap_or(0);
+        let mut any = 0;
+        self.world.all_reduce_into(&mine, &mut any, mpi::collective::SystemOperation::max());
+        (any != 0).then_some(any)
+    }
+
     /// A warning on stderr, printed once (by rank 0).
     pub fn warn(&self, message: &str) {
         if self.is_root() {
@@ -121,7 +129,7 @@ impl RunContext {
     pub fn provenance(&self) -> Vec<(&'static str, AttrValue)> {
         let mpi_library = mpi::environment::library_version().unwrap_or_default();
         let (h5_major, h5_minor, h5_release) = hdf5::library_version();
-        vec![
+        let mut attrs = vec![
             ("parahpc_version", AttrValue::Str(env!("CARGO_PKG_VERSION").into())),
             ("git_revision", AttrValue::Str(env!("PARAHPC_GIT_REVISION").into())),
             ("rustc_version", AttrValue::Str(env!("PARAHPC_RUSTC_VERSION").into())),
@@ -135,9 +143,27 @@ impl RunContext {
             ("nodes", AttrValue::U64(self.nodes as u64)),
             ("threads_per_rank", AttrValue::U64(self.threads as u64)),
             ("threads_source", AttrValue::Str(self.threads_source.into())),
-        ]
+        ];
+        // Under SLURM, the job as the scheduler saw it.
+        for (variable, attribute) in SLURM_VARIABLES {
+            if let Ok(value) = std::env::var(variable) {
+                attrs.push((attribute, AttrValue::Str(value)));
+            }
+        }
+        attrs
     }
 }
+
+/// SLURM's description of the job, recorded where present (root attribute names on the right).
+const SLURM_VARIABLES: [(&str, &str); 7] = [
+    ("SLURM_JOB_ID", "slurm_job_id"),
+    ("SLURM_JOB_NAME", "slurm_job_name"),
+    ("SLURM_JOB_NODELIST", "slurm_job_nodelist"),
+    ("SLURM_JOB_NUM_NODES", "slurm_job_num_nodes"),
+    ("SLURM_NTASKS", "slurm_ntasks"),
+    ("SLURM_CPUS_PER_TASK", "slurm_cpus_per_task"),
+    ("SLURM_JOB_PARTITION", "slurm_job_partition"),
+];
 
 /// Threads per rank: `--threads`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else this
 /// rank's CPUs divided among the `sharing` node-local ranks bound to the same CPUs.

@@ -11,6 +11,7 @@ mod kernels;
 mod machine;
 mod output;
 mod scaling_laws;
+mod signals;
 mod stats;
 
 use clap::error::ErrorKind;
@@ -40,6 +41,7 @@ fn main() {
         std::process::exit(1);
     };
     abort_job_on_panic();
+    signals::install();
     let world = universe.world();
     let rank = world.rank();
     if provided < Threading::Funneled && rank == 0 {

@@ -8,6 +8,7 @@ use crate::kernels::{self, sleep::Sleep, spin::Spin, stream::{Triad, BYTES_PER_I
 use crate::machine;
 use crate::output::{self, console, files::OutputPlan, AttrValue, PerRankRows, Results, Table, Values};
 use crate::scaling_laws::{self, SerialFractionFit};
+use crate::signals;
 use crate::stats::Summary;
 use mpi::collective::SystemOperation;
 use mpi::topology::{Color, SimpleCommunicator};
@@ -295,14 +296,15 @@ pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<
     let mut measured = Vec::new();
     let mut my_busy = Vec::new();
     let mut reference: Option<Checksums> = None;
+    let mut stopped = None;
     for &point in &points {
         let participating = ctx.rank < point.ranks;
         let color = if participating { Color::with_value(0) } else { Color::undefined() };
         let sub = ctx.world.split_by_color(color);
         let (mut times, mut serial_phases, mut busy) = (Vec::new(), Vec::new(), Vec::new());
         let mut verdict = Ok(());
-        if let Some(sub) = &sub {
-            for rep in 0..args.warmup + args.repeats {
+        for rep in 0..args.warmup + args.repeats {
+            if let Some(sub) = &sub {
                 let lose_iteration = inject_fault && Some(&point) == points.last();
                 let run = run_once(sub, &pool, work.as_ref(), point, load, lose_iteration);
                 let reference = *reference.get_or_insert(run.checksums);
@@ -315,8 +317,17 @@ pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<
                     busy.push(run.busy);
                 }
             }
+            // Idle ranks make the same calls, so every rank stops after the same run.
+            if let Some(signal) = ctx.stop_requested() {
+                stopped = Some(signal);
+                break;
+            }
         }
         ctx.agree(verdict.map_err(Failure::failed))?;
+        if stopped.is_some() {
+            // A point cut short is not a measurement: keep only the completed ones.
+            break;
+        }
         my_busy.push(Summary::of(&busy).map_or(f64::NAN, |s| s.median));
         if ctx.is_root() {
             let times = Summary::of(&times).expect("rank 0 takes part in every point");
@@ -325,22 +336,32 @@ pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<
             measured.push(Measured { point, times, serial_phase_median });
         }
     }
-    let reference = reference.expect("rank 0 measured at least one point");
-
     let mut tables = Vec::new();
-    if ctx.is_root() {
+    if ctx.is_root() && !measured.is_empty() {
+        let reference = reference.expect("rank 0 ran every completed point");
         let (table, lesson) = analyse(&measured, args, sweep, seconds_per_iteration, load, reference, array_bytes);
         print!("{}", console::render(&table));
         println!("{lesson}");
         tables.push(table);
     }
-    let per_rank = vec![PerRankRows {
-        group: "amdahl/per_rank".into(),
-        name: "parallel_phase_median_s",
-        units: "s",
-        row: my_busy,
-    }];
-    output::save(ctx, &output, &Results { tables, per_rank })
+    // Every rank stopped after the same run, so each holds one entry per completed point.
+    let completed = my_busy.len();
+    let per_rank = if completed > 0 {
+        vec![PerRankRows { group: "amdahl/per_rank".into(), name: "parallel_phase_median_s", units: "s", row: my_busy }]
+    } else {
+        Vec::new()
+    };
+    let incomplete = stopped.map(|s| {
+        format!("{} received after {completed} of {} points", signals::name(s), points.len())
+    });
+    output::save(ctx, &output, &Results { tables, per_rank, incomplete: incomplete.clone() })?;
+    match (stopped, incomplete) {
+        (Some(signal), Some(reason)) => Err(Failure::Collective {
+            message: format!("stopped: {reason}; the completed points are in {}, marked incomplete", output.h5.display()),
+            exit_code: 128 + signal,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The result table and the lesson in one line, from rank 0's measurements.
@@ -420,7 +441,9 @@ fn analyse(
     let last = measured.len() - 1;
     let on = measured[last].point.describe();
     let error = if fit.stderr.is_nan() { " (exact fit through 2 points: no error estimate)".to_string() } else { format!(" ± {}", console::format_number(fit.stderr)) };
-    let lesson = if args.weak {
+    let lesson = if measured.len() < 2 {
+        format!("only {on} was measured: fitting a serial fraction needs at least two worker counts")
+    } else if args.weak {
         format!(
             "Gustafson: serial fraction {:.3}{error}; scaled speedup ×{:.2} on {on} (Gustafson predicts ×{:.2}): grow the problem with the machine and there is no ceiling",
             fit.f, speedup[last], predicted[last]

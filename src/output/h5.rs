@@ -31,12 +31,12 @@ fn write_strings(group: &hdf5::Group, name: &str, values: &[String]) -> Result<h
     Ok(group.new_dataset_builder().with_data(&data[..]).create(name)?)
 }
 
-/// Creates `path` (rank 0 only) with the root provenance attributes, `/hostnames` and
-/// `/cpusets` (one entry per rank) and one group per table.
-pub fn write_tables(path: &Path, ctx: &RunContext, tables: &[Table]) -> Result<()> {
+/// Creates `path` (rank 0 only) with the root attributes, `/hostnames` and `/cpusets` (one
+/// entry per rank) and one group per table.
+pub fn write_tables(path: &Path, root: &[(&str, AttrValue)], ctx: &RunContext, tables: &[Table]) -> Result<()> {
     let file = hdf5::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    for (name, value) in ctx.provenance() {
-        write_attr(&file, name, &value)?;
+    for (name, value) in root {
+        write_attr(&file, name, value)?;
     }
     write_strings(&file, "hostnames", &ctx.hostnames)?;
     write_strings(&file, "cpusets", &ctx.cpusets)?;

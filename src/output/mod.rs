@@ -92,20 +92,34 @@ pub struct PerRankRows {
 pub struct Results {
     pub tables: Vec<Table>,
     pub per_rank: Vec<PerRankRows>,
+    /// Why the run stopped before the end (a signal); `None` for a complete run.
+    pub incomplete: Option<String>,
+}
+
+/// Root attributes: the run's provenance and whether the results are complete.
+fn root_attributes(ctx: &RunContext, results: &Results) -> Vec<(&'static str, AttrValue)> {
+    let mut attrs = ctx.provenance();
+    attrs.push(("incomplete", AttrValue::U64(results.incomplete.is_some() as u64)));
+    attrs.push(("incomplete_reason", AttrValue::Str(results.incomplete.clone().unwrap_or_default())));
+    attrs
 }
 
 /// Collective: writes `results` to the planned HDF5 file (rank 0's tables first, then every
 /// rank's rows through MPI-IO) under its temporary name, renames it into place, and exports
 /// JSON if asked. Any failure reaches every rank and leaves no file under the final name.
 pub fn save(ctx: &RunContext, plan: &files::OutputPlan, results: &Results) -> Outcome<()> {
-    let tables = if ctx.is_root() { h5::write_tables(&plan.h5_temp, ctx, &results.tables).map_err(Failure::from) } else { Ok(()) };
+    let tables = if ctx.is_root() {
+        h5::write_tables(&plan.h5_temp, &root_attributes(ctx, results), ctx, &results.tables).map_err(Failure::from)
+    } else {
+        Ok(())
+    };
     let mut outcome = ctx.agree(tables);
     if outcome.is_ok() && !results.per_rank.is_empty() {
         outcome = ctx.agree(h5::write_per_rank(&plan.h5_temp, ctx, &results.per_rank).map_err(Failure::from));
     }
     let finished = if ctx.is_root() {
         match outcome {
-            Ok(()) => finish(ctx, plan, &results.tables).map_err(Failure::failed),
+            Ok(()) => finish(ctx, plan, results).map_err(Failure::failed),
             Err(e) => {
                 let _ = std::fs::remove_file(&plan.h5_temp);
                 Err(e)
@@ -117,11 +131,11 @@ pub fn save(ctx: &RunContext, plan: &files::OutputPlan, results: &Results) -> Ou
     ctx.agree(finished)
 }
 
-fn finish(ctx: &RunContext, plan: &files::OutputPlan, tables: &[Table]) -> Result<(), String> {
+fn finish(ctx: &RunContext, plan: &files::OutputPlan, results: &Results) -> Result<(), String> {
     files::commit(&plan.h5_temp, &plan.h5, plan.force)?;
     ctx.note(&format!("wrote {}", plan.h5.display()));
     if let Some(path) = &plan.json {
-        let doc = json::document(&ctx.provenance(), tables);
+        let doc = json::document(&root_attributes(ctx, results), &results.tables);
         let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
         files::write_atomically(path, text.as_bytes(), plan.force)?;
         ctx.note(&format!("wrote {}", path.display()));
