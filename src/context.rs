@@ -68,7 +68,7 @@ impl RunContext {
             start_time: Utc.timestamp_opt(epoch, 0).single().unwrap_or_else(Utc::now),
             command_line: shell_quote_args(std::env::args()),
         };
-        ctx.warn_if_oversubscribed();
+        ctx.warn_if_oversubscribed(cpus.len());
         Ok(ctx)
     }
 
@@ -108,19 +108,26 @@ impl RunContext {
         }
     }
 
-    fn warn_if_oversubscribed(&self) {
+    fn warn_if_oversubscribed(&self, bound_cpus: usize) {
         let mut workers_on_node = 0u64;
         self.node.all_reduce_into(&(self.threads as u64), &mut workers_on_node, mpi::collective::SystemOperation::sum());
-        let mine = [workers_on_node, affinity::online_cpus() as u64];
-        let mut all = vec![0u64; 2 * self.size];
+        let mine = [workers_on_node, affinity::online_cpus() as u64, bound_cpus as u64];
+        let mut all = vec![0u64; 3 * self.size];
         self.world.all_gather_into(&mine[..], &mut all[..]);
-        if let Some(r) = all.chunks(2).position(|wc| wc[0] > wc[1]) {
-            let (w, c) = (all[2 * r], all[2 * r + 1]);
+        let rows: Vec<&[u64]> = all.chunks(3).collect();
+        if let Some(r) = rows.iter().position(|row| row[0] > row[1]) {
             self.warn(&format!(
-                "host {} runs {w} workers (ranks × threads) on {c} CPUs: oversubscribed, so \
+                "host {} runs {} workers (ranks × threads) on {} CPUs: oversubscribed, so \
                  compute timings will not scale (the sleep kernel is unaffected); use fewer ranks \
                  or --threads",
-                self.hostnames[r]
+                self.hostnames[r], rows[r][0], rows[r][1]
+            ));
+        } else if let Some(r) = rows.iter().position(|row| self.threads as u64 > row[2]) {
+            self.warn(&format!(
+                "rank {r} runs {} threads but is bound to {} CPU(s) ({}): its threads share them; \
+                 under srun pass --cpus-per-task=$SLURM_CPUS_PER_TASK (srun does not inherit it), \
+                 under mpirun bind to more cores (--map-by ...:PE=N) or lower --threads",
+                self.threads, rows[r][2], self.cpusets[r]
             ));
         }
     }
