@@ -22,6 +22,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# A clean start: daemons or job state left by an earlier run would be picked up again.
+"$(dirname "$0")/slurm-down.sh"
+rm -rf "$dir/state" "$dir/spool"
 mkdir -p "$dir"/{state,spool}
 host=$(hostname -s)
 # The node as slurmd sees it, with RealMemory a little under the real value (else it drains).

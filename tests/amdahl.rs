@@ -2,109 +2,11 @@
 //! 1 to 4 ranks. They assert on answers (the fitted serial fraction of the ideal `sleep`
 //! kernel, checksums, file contents and error messages), never on timings.
 
-use hdf5::types::VarLenUnicode;
+mod common;
+
+use common::*;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-const ROOT_ATTRIBUTES: &[&str] = &[
-    "blas_library", "command_line", "git_revision", "hdf5_library", "mpi_library", "nodes",
-    "parahpc_version", "rustc_version", "start_time", "threads_per_rank", "threads_source", "world_size",
-];
-const AMDAHL_COLUMNS: &[&str] = &[
-    "amdahl_predicted_speedup", "efficiency", "karp_flatt", "ranks", "speedup", "threads",
-    "time_max_s", "time_median_s", "time_min_s",
-];
-const AMDAHL_ATTRIBUTES: &[&str] = &[
-    "baseline_time_fit_s", "baseline_workers", "checksum", "kernel", "mode", "parallel_iterations",
-    "repeats", "seconds_per_iteration", "serial_fraction_fit", "serial_fraction_fit_stderr",
-    "serial_fraction_requested", "serial_iterations", "speedup_ceiling", "sweep", "warmup", "work_s",
-];
-
-/// Runs the release binary under `mpirun --oversubscribe -n ranks` in `dir`.
-fn mpirun(ranks: usize, args: &[&str], dir: &Path) -> Output {
-    Command::new("mpirun")
-        .args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc")])
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("mpirun runs (scripts/test.sh installs OpenMPI)")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn assert_success(out: &Output) {
-    assert!(out.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status.code(), stdout(out), stderr(out));
-}
-
-fn sorted(names: Vec<String>) -> Vec<String> {
-    let mut names = names;
-    names.sort();
-    names
-}
-
-fn str_attr(loc: &hdf5::Location, name: &str) -> String {
-    loc.attr(name).unwrap().read_scalar::<VarLenUnicode>().unwrap().as_str().to_string()
-}
-
-fn f64_attr(loc: &hdf5::Location, name: &str) -> f64 {
-    loc.attr(name).unwrap().read_scalar::<f64>().unwrap()
-}
-
-fn u64_attr(loc: &hdf5::Location, name: &str) -> u64 {
-    loc.attr(name).unwrap().read_scalar::<u64>().unwrap()
-}
-
-/// Opens a results file and checks it holds exactly the documented schema for `ranks` ranks and
-/// the expected sweep points; returns the file for further checks.
-fn check_schema(path: &Path, ranks: usize, points: &[(u64, u64)], extra_attributes: &[&str]) -> hdf5::File {
-    let file = hdf5::File::open(path).unwrap();
-    assert_eq!(sorted(file.attr_names().unwrap()), ROOT_ATTRIBUTES);
-    assert_eq!(sorted(file.member_names().unwrap()), ["amdahl", "cpusets", "hostnames"]);
-    assert_eq!(u64_attr(&file, "world_size"), ranks as u64);
-    assert_eq!(file.dataset("hostnames").unwrap().shape(), [ranks]);
-    assert_eq!(file.dataset("cpusets").unwrap().shape(), [ranks]);
-    assert!(str_attr(&file, "mpi_library").starts_with("Open MPI"));
-    assert!(!str_attr(&file, "mpi_library").contains('\0'));
-    assert!(str_attr(&file, "command_line").contains("amdahl"));
-    assert!(str_attr(&file, "start_time").ends_with('Z'));
-
-    let g = file.group("amdahl").unwrap();
-    let mut members = AMDAHL_COLUMNS.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    members.push("per_rank".into());
-    assert_eq!(sorted(g.member_names().unwrap()), sorted(members));
-    let mut attributes: Vec<String> = AMDAHL_ATTRIBUTES.iter().chain(extra_attributes).map(|s| s.to_string()).collect();
-    attributes.sort();
-    assert_eq!(sorted(g.attr_names().unwrap()), attributes);
-    for column in AMDAHL_COLUMNS {
-        let ds = g.dataset(column).unwrap();
-        assert_eq!(ds.shape(), [points.len()], "{column}");
-        let units = str_attr(&ds, "units");
-        assert_eq!(units, if column.starts_with("time_") { "s" } else { "1" }, "{column}");
-    }
-    let ranks_col = g.dataset("ranks").unwrap().read_raw::<u64>().unwrap();
-    let threads_col = g.dataset("threads").unwrap().read_raw::<u64>().unwrap();
-    let got: Vec<(u64, u64)> = ranks_col.into_iter().zip(threads_col).collect();
-    assert_eq!(got, points);
-
-    // Written collectively, one row per rank: a rank has a time for exactly the points it took part in.
-    let per_rank = g.dataset("per_rank/parallel_phase_median_s").unwrap();
-    assert_eq!(per_rank.shape(), [ranks, points.len()]);
-    assert_eq!(str_attr(&per_rank, "units"), "s");
-    let rows = per_rank.read_2d::<f64>().unwrap();
-    for r in 0..ranks {
-        for (p, &(point_ranks, _)) in points.iter().enumerate() {
-            assert_eq!(rows[[r, p]].is_nan(), r as u64 >= point_ranks, "rank {r} point {p}: {}", rows[[r, p]]);
-        }
-    }
-    file
-}
+use std::process::{Command, Stdio};
 
 #[test]
 fn sleep_kernel_recovers_the_requested_serial_fraction_on_1_2_and_4_ranks() {
@@ -318,6 +220,33 @@ fn alone_without_mpirun_it_runs_as_one_rank() {
         .unwrap();
     assert_success(&out);
     check_schema(&dir.path().join("s.h5"), 1, &[(1, 1), (1, 2)], &[]);
+}
+
+#[test]
+fn sigterm_keeps_the_completed_points_in_a_file_marked_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parahpc"))
+        .args(["amdahl", "--kernel", "sleep", "--threads", "4", "--work", "2", "-o", "t.h5", "--json", "t.json"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    // The first point is complete once its progress line is out; then stop the run.
+    let mut log = wait_for_line(&mut err, "1 rank × 1 thread: median");
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    std::io::Read::read_to_string(&mut err, &mut log).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{log}");
+    assert!(log.contains("parahpc: error: stopped: SIGTERM received after"), "{log}");
+    check_incomplete(&dir.path().join("t.h5"), "SIGTERM", 3);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("t.json")).unwrap()).unwrap();
+    assert_eq!(json["context"]["incomplete"], 1);
+    // The results file and its JSON export, nothing else.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
 
 #[test]

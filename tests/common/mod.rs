@@ -1,0 +1,153 @@
+//! Helpers shared by the integration tests: running the binary and checking results files
+//! against the schema the README documents.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use hdf5::types::VarLenUnicode;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+pub const ROOT_ATTRIBUTES: &[&str] = &[
+    "blas_library", "command_line", "git_revision", "hdf5_library", "incomplete", "incomplete_reason",
+    "mpi_library", "nodes", "parahpc_version", "rustc_version", "start_time", "threads_per_rank",
+    "threads_source", "world_size",
+];
+pub const AMDAHL_COLUMNS: &[&str] = &[
+    "amdahl_predicted_speedup", "efficiency", "karp_flatt", "ranks", "speedup", "threads",
+    "time_max_s", "time_median_s", "time_min_s",
+];
+pub const AMDAHL_ATTRIBUTES: &[&str] = &[
+    "baseline_time_fit_s", "baseline_workers", "checksum", "kernel", "mode", "parallel_iterations",
+    "repeats", "seconds_per_iteration", "serial_fraction_fit", "serial_fraction_fit_stderr",
+    "serial_fraction_requested", "serial_iterations", "speedup_ceiling", "sweep", "warmup", "work_s",
+];
+
+/// Runs the release binary under `mpirun --oversubscribe -n ranks` in `dir`.
+pub fn mpirun(ranks: usize, args: &[&str], dir: &Path) -> Output {
+    Command::new("mpirun")
+        .args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc")])
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("mpirun runs (scripts/test.sh installs OpenMPI)")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn assert_success(out: &Output) {
+    assert!(out.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status.code(), stdout(out), stderr(out));
+}
+
+pub fn sorted(names: Vec<String>) -> Vec<String> {
+    let mut names = names;
+    names.sort();
+    names
+}
+
+pub fn str_attr(loc: &hdf5::Location, name: &str) -> String {
+    loc.attr(name).unwrap().read_scalar::<VarLenUnicode>().unwrap().as_str().to_string()
+}
+
+pub fn f64_attr(loc: &hdf5::Location, name: &str) -> f64 {
+    loc.attr(name).unwrap().read_scalar::<f64>().unwrap()
+}
+
+pub fn u64_attr(loc: &hdf5::Location, name: &str) -> u64 {
+    loc.attr(name).unwrap().read_scalar::<u64>().unwrap()
+}
+
+/// Opens a results file and checks it holds exactly the documented schema for `ranks` ranks and
+/// the expected sweep points; returns the file for further checks.
+pub fn check_schema(path: &Path, ranks: usize, points: &[(u64, u64)], extra_attributes: &[&str]) -> hdf5::File {
+    check_schema_with_root(path, ranks, points, extra_attributes, &[])
+}
+
+/// As `check_schema`, for a file that also holds the root attributes `extra_root` (SLURM's).
+pub fn check_schema_with_root(
+    path: &Path,
+    ranks: usize,
+    points: &[(u64, u64)],
+    extra_attributes: &[&str],
+    extra_root: &[&str],
+) -> hdf5::File {
+    let file = hdf5::File::open(path).unwrap();
+    let root: Vec<String> = ROOT_ATTRIBUTES.iter().chain(extra_root).map(|s| s.to_string()).collect();
+    assert_eq!(sorted(file.attr_names().unwrap()), sorted(root));
+    assert_eq!(u64_attr(&file, "incomplete"), 0, "{}", str_attr(&file, "incomplete_reason"));
+    assert_eq!(sorted(file.member_names().unwrap()), ["amdahl", "cpusets", "hostnames"]);
+    assert_eq!(u64_attr(&file, "world_size"), ranks as u64);
+    assert_eq!(file.dataset("hostnames").unwrap().shape(), [ranks]);
+    assert_eq!(file.dataset("cpusets").unwrap().shape(), [ranks]);
+    assert!(str_attr(&file, "mpi_library").starts_with("Open MPI"));
+    assert!(!str_attr(&file, "mpi_library").contains('\0'));
+    assert!(str_attr(&file, "command_line").contains("amdahl"));
+    assert!(str_attr(&file, "start_time").ends_with('Z'));
+
+    let g = file.group("amdahl").unwrap();
+    let mut members = AMDAHL_COLUMNS.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    members.push("per_rank".into());
+    assert_eq!(sorted(g.member_names().unwrap()), sorted(members));
+    let mut attributes: Vec<String> = AMDAHL_ATTRIBUTES.iter().chain(extra_attributes).map(|s| s.to_string()).collect();
+    attributes.sort();
+    assert_eq!(sorted(g.attr_names().unwrap()), attributes);
+    for column in AMDAHL_COLUMNS {
+        let ds = g.dataset(column).unwrap();
+        assert_eq!(ds.shape(), [points.len()], "{column}");
+        let units = str_attr(&ds, "units");
+        assert_eq!(units, if column.starts_with("time_") { "s" } else { "1" }, "{column}");
+    }
+    let ranks_col = g.dataset("ranks").unwrap().read_raw::<u64>().unwrap();
+    let threads_col = g.dataset("threads").unwrap().read_raw::<u64>().unwrap();
+    let got: Vec<(u64, u64)> = ranks_col.into_iter().zip(threads_col).collect();
+    assert_eq!(got, points);
+
+    // Written collectively, one row per rank: a rank has a time for exactly the points it took part in.
+    let per_rank = g.dataset("per_rank/parallel_phase_median_s").unwrap();
+    assert_eq!(per_rank.shape(), [ranks, points.len()]);
+    assert_eq!(str_attr(&per_rank, "units"), "s");
+    let rows = per_rank.read_2d::<f64>().unwrap();
+    for r in 0..ranks {
+        for (p, &(point_ranks, _)) in points.iter().enumerate() {
+            assert_eq!(rows[[r, p]].is_nan(), r as u64 >= point_ranks, "rank {r} point {p}: {}", rows[[r, p]]);
+        }
+    }
+    file
+}
+
+
+/// Reads lines from `reader` until one contains `needle` (a progress line); panics on EOF.
+pub fn wait_for_line(reader: impl std::io::Read, needle: &str) -> String {
+    use std::io::BufRead;
+    let mut seen = String::new();
+    for line in std::io::BufReader::new(reader).lines() {
+        let line = line.unwrap();
+        seen += &line;
+        seen.push('\n');
+        if line.contains(needle) {
+            return seen;
+        }
+    }
+    panic!("no line with {needle:?} before the end of output:\n{seen}");
+}
+
+/// Checks a results file written after a stop signal: valid, marked incomplete with the
+/// reason, holding exactly the points completed before the signal (fewer than all).
+pub fn check_incomplete(path: &Path, signal: &str, all_points: usize) -> usize {
+    let file = hdf5::File::open(path).unwrap();
+    assert_eq!(u64_attr(&file, "incomplete"), 1);
+    let reason = str_attr(&file, "incomplete_reason");
+    assert!(reason.starts_with(&format!("{signal} received after ")), "{reason}");
+    let rows = file.dataset("amdahl/ranks").unwrap().shape()[0];
+    assert!(rows >= 1 && rows < all_points, "{rows} of {all_points} points");
+    assert!(reason.contains(&format!("after {rows} of {all_points} points")), "{reason}");
+    for column in AMDAHL_COLUMNS {
+        assert_eq!(file.dataset(&format!("amdahl/{column}")).unwrap().shape(), [rows], "{column}");
+    }
+    rows
+}

@@ -1,0 +1,148 @@
+//! The job scripts under a real SLURM: `scripts/test.sh` brings up munged, slurmctld and slurmd on
+//! this machine (scripts/slurm-up.sh), exports SLURM_CONF and runs these with `--ignored`; they
+//! are ignored in a plain `cargo test`, which has no SLURM. Jobs use 2 tasks and small sizes,
+//! overridden on the sbatch command line and through the arguments the scripts pass on.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SLURM_ROOT: &[&str] = &[
+    "slurm_cpus_per_task", "slurm_job_id", "slurm_job_name", "slurm_job_nodelist", "slurm_job_num_nodes",
+    "slurm_job_partition", "slurm_ntasks",
+];
+
+fn job_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs").join(name)
+}
+
+/// `sbatch --parsable` (plus `--wait` unless `wait` is false) from `dir`, with the binary in
+/// PARAHPC; at most two minutes.
+fn sbatch(dir: &Path, options: &[&str], script: &str, args: &[&str], env: &[(&str, &str)], wait: bool) -> Output {
+    let mut cmd = Command::new("timeout");
+    cmd.args(["120", "sbatch", "--parsable"]);
+    if wait {
+        cmd.arg("--wait");
+    }
+    cmd.args(options)
+        .arg(job_script(script))
+        .args(args)
+        .env("PARAHPC", env!("CARGO_BIN_EXE_parahpc"))
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("sbatch runs (scripts/test.sh starts SLURM)")
+}
+
+fn job_id(out: &Output) -> String {
+    stdout(out).lines().next().unwrap_or_default().trim().to_string()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+const SMALL: &[&str] = &["--kernel", "sleep", "--work", "0.3", "--repeats", "2"];
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn amdahl_job_runs_two_ranks_under_srun_and_records_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sbatch(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "amdahl.sbatch", SMALL, &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let log = read(&dir.path().join(format!("parahpc-amdahl-{id}.out")));
+    assert!(log.contains("serial fraction") && !log.contains("warning"), "{log}");
+    let file = check_schema_with_root(&dir.path().join(format!("parahpc-amdahl-{id}.h5")), 2, &[(1, 1), (2, 1)], &[], SLURM_ROOT);
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    assert_eq!(str_attr(&file, "slurm_ntasks"), "2");
+    // srun bound each rank to a core of its own.
+    let cpusets = file.dataset("cpusets").unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap();
+    assert_ne!(cpusets[0].as_str(), cpusets[1].as_str());
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn hybrid_job_takes_threads_from_cpus_per_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--nodes=1", "--ntasks-per-node=1", "--cpus-per-task=2"];
+    let out = sbatch(dir.path(), &options, "hybrid-amdahl.sbatch", SMALL, &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let log = read(&dir.path().join(format!("parahpc-hybrid-amdahl-{id}.out")));
+    assert!(!log.contains("warning"), "srun must bind the rank to both CPUs: {log}");
+    let file = check_schema_with_root(
+        &dir.path().join(format!("parahpc-hybrid-amdahl-{id}.h5")),
+        1,
+        &[(1, 1), (1, 2)],
+        &[],
+        SLURM_ROOT,
+    );
+    assert_eq!(str_attr(&file, "threads_source"), "SLURM_CPUS_PER_TASK");
+    assert_eq!(u64_attr(&file, "threads_per_rank"), 2);
+    assert_eq!(str_attr(&file.group("amdahl").unwrap(), "sweep"), "both");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn scaling_chain_queues_the_next_node_count_and_measures_its_own() {
+    // One node here: the chain's 2-node successor is submitted and refused at submission
+    // (EnforcePartLimits), and this size still runs and writes its file.
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("PARAHPC_MAX_NODES", "2"), ("PARAHPC_JOBS", concat!(env!("CARGO_MANIFEST_DIR"), "/jobs"))];
+    let out = sbatch(dir.path(), &["--ntasks-per-node=2"], "scaling-array.sbatch", SMALL, &env, true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let log = read(&dir.path().join(format!("parahpc-scaling-{id}.out")));
+    assert!(log.contains("could not queue the 2-node job"), "{log}");
+    let file = check_schema_with_root(
+        &dir.path().join(format!("parahpc-scaling-1nodes-{id}.h5")),
+        2,
+        &[(1, 1), (2, 1)],
+        &[],
+        SLURM_ROOT,
+    );
+    assert_eq!(str_attr(&file, "slurm_job_num_nodes"), "1");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn a_cancelled_job_leaves_a_valid_file_marked_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--kernel", "sleep", "--work", "3", "--repeats", "1"];
+    let out = sbatch(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "amdahl.sbatch", &args, &[], false);
+    assert_success(&out);
+    let id = job_id(&out);
+    let log_path = dir.path().join(format!("parahpc-amdahl-{id}.out"));
+
+    // Once the first point is in the log, stop the job the way a time limit does: SIGTERM to its
+    // steps.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log_path).is_ok_and(|l| l.contains("1 rank × 1 thread: median")) {
+        assert!(Instant::now() < deadline, "the job never finished its first point");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cancel = Command::new("scancel").args(["--signal=TERM", &id]).output().unwrap();
+    assert_success(&cancel);
+
+    // The job ends as failed with parahpc's status 143, still listed for MinJobAge seconds.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let state = loop {
+        let show = Command::new("scontrol").args(["show", "job", "-o", &id]).output().unwrap();
+        let text = stdout(&show);
+        if ["JobState=FAILED", "JobState=COMPLETED", "JobState=CANCELLED"].iter().any(|s| text.contains(s)) {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "job {id} did not end: {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(state.contains("JobState=FAILED") && state.contains("ExitCode=143:0"), "{state}");
+    let log = read(&log_path);
+    assert!(log.contains("parahpc: error: stopped: SIGTERM received after 1 of 2 points"), "{log}");
+    let rows = check_incomplete(&dir.path().join(format!("parahpc-amdahl-{id}.h5")), "SIGTERM", 2);
+    assert_eq!(rows, 1);
+}
