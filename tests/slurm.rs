@@ -48,16 +48,28 @@ fn read(path: &Path) -> String {
 
 const SMALL: &[&str] = &["--kernel", "sleep", "--work", "0.3", "--repeats", "2"];
 
+/// Submits `script` with the small workload, waits for it and checks it succeeded; returns the
+/// job id and the job's log `<prefix>-<id>.out`.
+fn run_job(dir: &Path, options: &[&str], script: &str, env: &[(&str, &str)], prefix: &str) -> (String, String) {
+    let out = sbatch(dir, options, script, SMALL, env, true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let log = read(&dir.join(format!("{prefix}-{id}.out")));
+    (id, log)
+}
+
+/// Checks a job's results file: the documented schema plus the SLURM root attributes.
+fn check_job_file(path: &Path, ranks: usize, points: &[(u64, u64)]) -> hdf5::File {
+    check_schema_with_root(path, ranks, points, &[], SLURM_ROOT)
+}
+
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn amdahl_job_runs_two_ranks_under_srun_and_records_the_job() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sbatch(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "amdahl.sbatch", SMALL, &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let log = read(&dir.path().join(format!("parahpc-amdahl-{id}.out")));
+    let (id, log) = run_job(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "amdahl.sbatch", &[], "parahpc-amdahl");
     assert!(log.contains("serial fraction") && !log.contains("warning"), "{log}");
-    let file = check_schema_with_root(&dir.path().join(format!("parahpc-amdahl-{id}.h5")), 2, &[(1, 1), (2, 1)], &[], SLURM_ROOT);
+    let file = check_job_file(&dir.path().join(format!("parahpc-amdahl-{id}.h5")), 2, &[(1, 1), (2, 1)]);
     assert_eq!(str_attr(&file, "slurm_job_id"), id);
     assert_eq!(str_attr(&file, "slurm_ntasks"), "2");
     // srun bound each rank to a core of its own.
@@ -70,18 +82,9 @@ fn amdahl_job_runs_two_ranks_under_srun_and_records_the_job() {
 fn hybrid_job_takes_threads_from_cpus_per_task() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--nodes=1", "--ntasks-per-node=1", "--cpus-per-task=2"];
-    let out = sbatch(dir.path(), &options, "hybrid-amdahl.sbatch", SMALL, &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let log = read(&dir.path().join(format!("parahpc-hybrid-amdahl-{id}.out")));
+    let (id, log) = run_job(dir.path(), &options, "hybrid-amdahl.sbatch", &[], "parahpc-hybrid-amdahl");
     assert!(!log.contains("warning"), "srun must bind the rank to both CPUs: {log}");
-    let file = check_schema_with_root(
-        &dir.path().join(format!("parahpc-hybrid-amdahl-{id}.h5")),
-        1,
-        &[(1, 1), (1, 2)],
-        &[],
-        SLURM_ROOT,
-    );
+    let file = check_job_file(&dir.path().join(format!("parahpc-hybrid-amdahl-{id}.h5")), 1, &[(1, 1), (1, 2)]);
     assert_eq!(str_attr(&file, "threads_source"), "SLURM_CPUS_PER_TASK");
     assert_eq!(u64_attr(&file, "threads_per_rank"), 2);
     assert_eq!(str_attr(&file.group("amdahl").unwrap(), "sweep"), "both");
@@ -94,18 +97,9 @@ fn scaling_chain_queues_the_next_node_count_and_measures_its_own() {
     // (EnforcePartLimits), and this size still runs and writes its file.
     let dir = tempfile::tempdir().unwrap();
     let env = [("PARAHPC_MAX_NODES", "2"), ("PARAHPC_JOBS", concat!(env!("CARGO_MANIFEST_DIR"), "/jobs"))];
-    let out = sbatch(dir.path(), &["--ntasks-per-node=2"], "scaling-array.sbatch", SMALL, &env, true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let log = read(&dir.path().join(format!("parahpc-scaling-{id}.out")));
+    let (id, log) = run_job(dir.path(), &["--ntasks-per-node=2"], "scaling-array.sbatch", &env, "parahpc-scaling");
     assert!(log.contains("could not queue the 2-node job"), "{log}");
-    let file = check_schema_with_root(
-        &dir.path().join(format!("parahpc-scaling-1nodes-{id}.h5")),
-        2,
-        &[(1, 1), (2, 1)],
-        &[],
-        SLURM_ROOT,
-    );
+    let file = check_job_file(&dir.path().join(format!("parahpc-scaling-1nodes-{id}.h5")), 2, &[(1, 1), (2, 1)]);
     assert_eq!(str_attr(&file, "slurm_job_num_nodes"), "1");
 }
 
