@@ -40,6 +40,10 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
+    /// No progress lines (results, warnings and errors are still printed)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
     /// Threads per rank [default: $RAYON_NUM_THREADS, else $SLURM_CPUS_PER_TASK, else the
     /// CPUs this rank is bound to, shared among the ranks of this node bound to the same CPUs]
     #[arg(long, global = true, value_name = "N", value_parser = parse_count)]

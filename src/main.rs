@@ -10,6 +10,7 @@ mod failure;
 mod kernels;
 mod machine;
 mod output;
+mod progress;
 mod scaling_laws;
 mod signals;
 mod stats;

@@ -6,6 +6,7 @@ use crate::context::RunContext;
 use crate::failure::{Failure, Outcome};
 use crate::kernels::{self, sleep::Sleep, spin::Spin, stream::{Triad, BYTES_PER_ITERATION}, Work};
 use crate::machine;
+use crate::progress::Progress;
 use crate::output::{self, console, files::OutputPlan, AttrValue, PerRankRows, Results, Table, Values};
 use crate::scaling_laws::{self, SerialFractionFit};
 use crate::signals;
@@ -285,8 +286,10 @@ pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<
     let mode = if args.weak { "weak" } else { "strong" };
     let rate = worker_rate(args.kernel, seconds_per_iteration)
         .map_or(String::new(), |(r, unit)| format!(" ({r:.2} {unit} per worker)"));
-    ctx.note(&format!(
-        "amdahl: {mode} scaling, kernel {}, serial fraction {f} of {} s on {}; {:.3e} s per iteration{rate}; \
+    let runs_per_point = (args.warmup + args.repeats) as u64;
+    let progress = Progress::new("amdahl", points.len() as u64 * runs_per_point, ctx.is_root() && !common.quiet);
+    progress.line(&format!(
+        "{mode} scaling, kernel {}, serial fraction {f} of {} s on {}; {:.3e} s per iteration{rate}; \
          {} serial and {} parallel iterations{}",
         args.kernel.name(), args.work, baseline.describe(), seconds_per_iteration,
         load.serial_iterations, load.parallel_iterations, if args.weak { " per worker" } else { "" },
@@ -311,6 +314,7 @@ pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<
                 if ctx.is_root() && verdict.is_ok() {
                     verdict = verify(run.checksums, &reference, load, point);
                 }
+                progress.advance();
                 if rep >= args.warmup {
                     times.push(run.elapsed);
                     serial_phases.push(run.serial_phase);
@@ -331,11 +335,12 @@ pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<
         my_busy.push(Summary::of(&busy).map_or(f64::NAN, |s| s.median));
         if ctx.is_root() {
             let times = Summary::of(&times).expect("rank 0 takes part in every point");
-            ctx.note(&format!("amdahl: {}: median {:.4} s over {} runs", point.describe(), times.median, args.repeats));
+            progress.line(&format!("{}: median {:.4} s over {} runs", point.describe(), times.median, args.repeats));
             let serial_phase_median = Summary::of(&serial_phases).map_or(f64::NAN, |s| s.median);
             measured.push(Measured { point, times, serial_phase_median });
         }
     }
+    drop(progress);
     let mut tables = Vec::new();
     if ctx.is_root() && !measured.is_empty() {
         let reference = reference.expect("rank 0 ran every completed point");
