@@ -4,7 +4,7 @@
 # Usage: scripts/setup.sh [--test]   (--test adds what the test suite needs)
 set -euo pipefail
 
-packages=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev libopenblas-dev libclang-dev pkg-config hdf5-tools)
+packages=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev libopenblas-dev libclang-dev pkg-config hdf5-tools fonts-dejavu-core)
 [[ ${1:-} == --test ]] && packages+=(python3-h5py)
 
 if command -v dpkg-query >/dev/null; then

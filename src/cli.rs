@@ -16,43 +16,73 @@ use std::path::PathBuf;
         one rank). Each subcommand is one experiment; it prints what it measured next to what \
         the lesson predicts and writes every result, with the full run context, to an HDF5 file.\n\n\
         Example:  mpirun -n 4 parahpc amdahl",
-    after_help = "Run 'parahpc <EXPERIMENT> --help' for what an experiment measures and teaches."
+    after_help = "Run 'parahpc <COMMAND> --help' for what an experiment measures and teaches."
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub common: CommonArgs,
     #[command(subcommand)]
-    pub experiment: Experiment,
+    pub command: Command,
+}
+
+impl Cli {
+    /// `--threads`, for the commands that run experiments.
+    pub fn threads(&self) -> Option<usize> {
+        match &self.command {
+            Command::Amdahl(a) => a.common.threads,
+            Command::Report(_) => None,
+        }
+    }
 }
 
 /// Options every experiment takes.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
     /// HDF5 results file [default: parahpc-<experiment>-<UTC time>.h5 in the working directory]
-    #[arg(short, long, global = true, value_name = "PATH")]
+    #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
     /// Overwrite existing output files instead of refusing to
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub force: bool,
 
     /// Also export the result table as JSON to PATH (for quick scripting)
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
     /// No progress lines (results, warnings and errors are still printed)
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub quiet: bool,
 
     /// Threads per rank [default: $RAYON_NUM_THREADS, else $SLURM_CPUS_PER_TASK, else the
     /// CPUs this rank is bound to, shared among the ranks of this node bound to the same CPUs]
-    #[arg(long, global = true, value_name = "N", value_parser = parse_count)]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
     pub threads: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Experiment {
+pub enum Command {
     Amdahl(AmdahlArgs),
+    Report(ReportArgs),
+}
+
+/// Plots and a readable report from parahpc results files; runs without mpirun.
+#[derive(Args, Debug, Clone)]
+#[command(long_about = "Plots and a readable report from parahpc results files; runs without mpirun.\n\n\
+    Reads one or more results files (several runs or machines are compared in one report) and \
+    writes into DIR one PNG and one SVG per experiment present, report.md, and report.html with \
+    the figures embedded. Experiments missing from the files are skipped.\n\n\
+    Example:  parahpc report parahpc-amdahl-*.h5 -o report")]
+pub struct ReportArgs {
+    /// Results files to read
+    #[arg(required = true, value_name = "FILE.h5")]
+    pub files: Vec<PathBuf>,
+
+    /// Directory for the report (created if missing)
+    #[arg(short, long, value_name = "DIR", default_value = "parahpc-report")]
+    pub output: PathBuf,
+
+    /// Replace a report already in DIR instead of refusing to
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Amdahl's law, measured: the strong-scaling curve of this machine in one launch.
@@ -78,6 +108,9 @@ pub enum Experiment {
     mpirun -n 64 parahpc amdahl --kernel stream\n  \
     parahpc amdahl --threads 8 --sweep threads")]
 pub struct AmdahlArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
     /// What the work is
     #[arg(long, value_enum, default_value_t = KernelKind::Spin)]
     pub kernel: KernelKind,

@@ -11,6 +11,7 @@ mod kernels;
 mod machine;
 mod output;
 mod progress;
+mod report;
 mod scaling_laws;
 mod signals;
 mod stats;
@@ -34,6 +35,15 @@ fn abort_job_on_panic() {
             mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
         }
     }));
+}
+
+/// The report needs no run context and runs on rank 0 alone; experiments run on every rank.
+fn run(world: mpi::topology::SimpleCommunicator, cli: &Cli) -> failure::Outcome<()> {
+    match &cli.command {
+        cli::Command::Report(args) if world.rank() == 0 => report::run(args),
+        cli::Command::Report(_) => Ok(()),
+        _ => RunContext::new(world, cli.threads()).and_then(|ctx| experiments::run(&ctx, cli)),
+    }
 }
 
 fn main() {
@@ -62,7 +72,7 @@ fn main() {
             }
             e.exit_code()
         }
-        Ok(cli) => match RunContext::new(world, cli.common.threads).and_then(|ctx| experiments::run(&ctx, &cli)) {
+        Ok(cli) => match run(world, &cli) {
             Ok(()) => 0,
             Err(Failure::Collective { message, exit_code }) => {
                 if rank == 0 {

@@ -1,7 +1,7 @@
 //! `parahpc amdahl`: the strong-scaling (or, with --weak, Gustafson's weak-scaling) curve of
 //! this machine in one launch, with the fitted serial fraction and the Amdahl ceiling.
 
-use crate::cli::{AmdahlArgs, CommonArgs, KernelKind, Sweep};
+use crate::cli::{AmdahlArgs, KernelKind, Sweep};
 use crate::context::RunContext;
 use crate::failure::{Failure, Outcome};
 use crate::kernels::{self, sleep::Sleep, spin::Spin, stream::{Triad, BYTES_PER_ITERATION}, Work};
@@ -255,7 +255,8 @@ fn gib(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 30) as f64
 }
 
-pub fn run(ctx: &RunContext, common: &CommonArgs, args: &AmdahlArgs) -> Outcome<()> {
+pub fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<()> {
+    let common = &args.common;
     let sweep = args.sweep.unwrap_or(if ctx.size > 1 { Sweep::Ranks } else { Sweep::Threads });
     let points = plan_sweep(sweep, ctx.size, ctx.threads, args.ranks.as_deref()).map_err(Failure::usage)?;
     let output = OutputPlan::prepare(ctx, common, "amdahl")?;

@@ -2,12 +2,14 @@
 
 pub mod amdahl;
 
-use crate::cli::{Cli, Experiment};
+use crate::cli::{Cli, Command};
 use crate::context::RunContext;
 use crate::failure::Outcome;
 
+/// Runs the experiment `cli` names; `report` is not one (see `main`).
 pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
-    match &cli.experiment {
-        Experiment::Amdahl(args) => amdahl::run(ctx, &cli.common, args),
+    match &cli.command {
+        Command::Amdahl(args) => amdahl::run(ctx, args),
+        Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

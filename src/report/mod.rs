@@ -1,0 +1,114 @@
+//! `parahpc report`: figures and a readable report from results files. Each experiment plugs in
+//! through one `Section` in `SECTIONS`; experiments a file holds but no section knows are listed.
+
+mod amdahl;
+mod document;
+mod figure;
+mod load;
+
+use crate::cli::ReportArgs;
+use crate::failure::{Failure, Outcome};
+use crate::output::files::write_atomically;
+use document::Block;
+use load::{Group, ResultsFile};
+use std::path::Path;
+
+/// One experiment's part of the report.
+pub trait Section {
+    /// The HDF5 group it reads.
+    fn experiment(&self) -> &'static str;
+    /// Draws its figures into `dir` and returns its blocks, for the runs that hold it.
+    fn render(&self, runs: &[(&ResultsFile, &Group)], dir: &Path) -> Result<Vec<Block>, String>;
+}
+
+const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl];
+
+fn runs_table(files: &[ResultsFile]) -> Block {
+    let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];
+    let rows = files
+        .iter()
+        .map(|f| {
+            let mut hosts = f.hostnames.clone();
+            hosts.sort();
+            hosts.dedup();
+            let git: String = f.text("git_revision").chars().take(12).collect();
+            let mpi: String = f.text("mpi_library").split(',').next().unwrap_or("").to_string();
+            vec![
+                f.label.clone(),
+                hosts.join(", "),
+                f.text("world_size"),
+                f.text("threads_per_rank"),
+                f.text("start_time"),
+                format!("{} ({git})", f.text("parahpc_version")),
+                mpi,
+                if f.text("incomplete") == "1" { format!("no: {}", f.text("incomplete_reason")) } else { "yes".into() },
+            ]
+        })
+        .collect();
+    Block::Table(header.iter().map(|s| s.to_string()).collect(), rows)
+}
+
+/// Runs on one process: reads the files, writes the figures, report.md and report.html.
+pub fn run(args: &ReportArgs) -> Outcome<()> {
+    let files = args.files.iter().map(|p| ResultsFile::load(p)).collect::<Result<Vec<_>, _>>().map_err(Failure::usage)?;
+    let dir = &args.output;
+    let markdown_path = dir.join("report.md");
+    if markdown_path.exists() && !args.force {
+        return Err(Failure::usage(format!(
+            "{} already holds a report; pass --force to replace it or -o to choose another directory",
+            dir.display()
+        )));
+    }
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir).map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    let written = write_report(&files, dir);
+    if written.is_err() && created {
+        // Everything in it is ours, and half a report helps nobody.
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    written
+}
+
+fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
+    let markdown_path = dir.join("report.md");
+    let mut blocks = vec![
+        Block::Heading(1, "parahpc report".into()),
+        Block::Paragraph(format!(
+            "Generated {} from {} results file(s): {}.",
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
+            files.len(),
+            files.iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>().join(", ")
+        )),
+        Block::Heading(2, "Runs".into()),
+        runs_table(files),
+    ];
+    let mut figures = 0;
+    for section in SECTIONS {
+        let runs: Vec<(&ResultsFile, &Group)> =
+            files.iter().filter_map(|f| f.groups.get(section.experiment()).map(|g| (f, g))).collect();
+        if !runs.is_empty() {
+            blocks.extend(section.render(&runs, dir).map_err(Failure::usage)?);
+            figures += 1;
+        }
+    }
+    let mut unknown: Vec<&str> = files
+        .iter()
+        .flat_map(|f| f.groups.keys())
+        .map(String::as_str)
+        .filter(|g| !SECTIONS.iter().any(|s| s.experiment() == *g))
+        .collect();
+    unknown.sort();
+    unknown.dedup();
+    if !unknown.is_empty() {
+        blocks.push(Block::Paragraph(format!("Not reported (no section for them in this parahpc): {}.", unknown.join(", "))));
+    }
+
+    let markdown = document::markdown(&blocks);
+    let html = document::html("parahpc report", &blocks, |stem| {
+        std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap_or_else(|e| format!("<p>missing {stem}.svg: {e}</p>"))
+    });
+    write_atomically(&markdown_path, markdown.as_bytes(), true).map_err(Failure::failed)?;
+    write_atomically(&dir.join("report.html"), html.as_bytes(), true).map_err(Failure::failed)?;
+    eprintln!("parahpc: wrote {} and report.html with {figures} figure(s) in {}", markdown_path.display(), dir.display());
+    Ok(())
+}
