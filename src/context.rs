@@ -86,6 +86,24 @@ impl RunContext {
         broadcast_string(&self.world, value)
     }
 
+    /// Collective: refuses, before anything is allocated, a plan in which the ranks of some node
+    /// would together need more than 80 % of its available memory. `bytes` is this rank's need;
+    /// `what` says what needs it and `hint` how to need less, for the message.
+    pub fn check_node_memory(&self, bytes: u64, what: &str, hint: &str) -> Outcome<()> {
+        let mut on_node = 0u64;
+        self.node.all_reduce_into(&bytes, &mut on_node, mpi::collective::SystemOperation::sum());
+        let fits = match crate::machine::available_memory_bytes() {
+            Some(available) if on_node as f64 > 0.8 * available as f64 => Err(Failure::usage(format!(
+                "{what} needs {:.1} GiB on host {} but only {:.1} GiB is available; {hint}",
+                gib(on_node),
+                self.hostnames[self.rank],
+                gib(available)
+            ))),
+            _ => Ok(()),
+        };
+        self.agree(fits)
+    }
+
     /// Collective: the stop signal any rank has received (see `signals`), the same on all ranks.
     pub fn stop_requested(&self) -> Option<i32> {
         let mine = crate::signals::received().unwrap_or(0);
@@ -159,6 +177,10 @@ impl RunContext {
         }
         attrs
     }
+}
+
+pub fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
 }
 
 /// SLURM's description of the job, recorded where present (root attribute names on the right).

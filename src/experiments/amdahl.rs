@@ -2,12 +2,12 @@
 //! this machine in one launch, with the fitted serial fraction and the Amdahl ceiling.
 
 use crate::cli::{AmdahlArgs, KernelKind, Sweep};
-use crate::context::RunContext;
+use crate::context::{gib, RunContext};
 use crate::failure::{Failure, Outcome};
 use crate::kernels::{self, sleep::Sleep, spin::Spin, stream::{Triad, BYTES_PER_ITERATION}, Work};
 use crate::machine;
 use crate::progress::Progress;
-use crate::output::{self, console, files::OutputPlan, AttrValue, PerRankRows, Results, Table, Values};
+use crate::output::{console, files::OutputPlan, AttrValue, PerRankRows, Results, Table, Values};
 use crate::scaling_laws::{self, SerialFractionFit};
 use crate::signals;
 use crate::stats::Summary;
@@ -219,18 +219,8 @@ fn build_kernel(ctx: &RunContext, args: &AmdahlArgs, pool: &rayon::ThreadPool, s
         KernelKind::Sleep => Ok((Box::new(Sleep), None)),
         KernelKind::Stream => {
             let per_slot = Triad::slot_bytes(args.array_bytes.unwrap_or_else(default_array_bytes));
-            let mine = slots as u64 * per_slot;
-            let mut on_node = 0u64;
-            ctx.node.all_reduce_into(&mine, &mut on_node, SystemOperation::sum());
-            let available = machine::available_memory_bytes();
-            let fits = match available {
-                Some(avail) if on_node as f64 > 0.8 * avail as f64 => Err(Failure::usage(format!(
-                    "--kernel stream needs {:.1} GiB of arrays on host {} ({:.1} GiB per worker) but only {:.1} GiB is available; lower --array-bytes or use fewer workers",
-                    gib(on_node), ctx.hostnames[ctx.rank], gib(per_slot), gib(avail)
-                ))),
-                _ => Ok(()),
-            };
-            ctx.agree(fits)?;
+            let hint = format!("{:.1} GiB per worker: lower --array-bytes or use fewer workers", gib(per_slot));
+            ctx.check_node_memory(slots as u64 * per_slot, "--kernel stream", &hint)?;
             let triad = Triad::new(slots, per_slot);
             pool.broadcast(|t| {
                 if t.index() < slots {
@@ -249,10 +239,6 @@ fn worker_rate(kernel: KernelKind, seconds_per_iteration: f64) -> Option<(f64, &
         KernelKind::Stream => Some((BYTES_PER_ITERATION as f64 / seconds_per_iteration / 1e9, "GB/s")),
         KernelKind::Sleep => None,
     }
-}
-
-fn gib(bytes: u64) -> f64 {
-    bytes as f64 / (1u64 << 30) as f64
 }
 
 pub fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<()> {
@@ -357,17 +343,8 @@ pub fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<()> {
     } else {
         Vec::new()
     };
-    let incomplete = stopped.map(|s| {
-        format!("{} received after {completed} of {} points", signals::name(s), points.len())
-    });
-    output::save(ctx, &output, &Results { tables, per_rank, incomplete: incomplete.clone() })?;
-    match (stopped, incomplete) {
-        (Some(signal), Some(reason)) => Err(Failure::Collective {
-            message: format!("stopped: {reason}; the completed points are in {}, marked incomplete", output.h5.display()),
-            exit_code: 128 + signal,
-        }),
-        _ => Ok(()),
-    }
+    let incomplete = stopped.map(|s| format!("{} received after {completed} of {} points", signals::name(s), points.len()));
+    super::save_and_finish(ctx, &output, &Results { tables, per_rank, incomplete }, stopped)
 }
 
 /// The result table and the lesson in one line, from rank 0's measurements.

@@ -1,15 +1,31 @@
 //! One module per experiment; each turns a lesson into a measurement.
 
 pub mod amdahl;
+pub mod comm;
 
 use crate::cli::{Cli, Command};
 use crate::context::RunContext;
-use crate::failure::Outcome;
+use crate::failure::{Failure, Outcome};
+use crate::output::{self, files::OutputPlan, Results};
+
+/// Saves `results`; a run stopped by `signal` then fails with status 128 + signal, saying where
+/// the completed part went (`results.incomplete` says how far it got).
+pub fn save_and_finish(ctx: &RunContext, output: &OutputPlan, results: &Results, signal: Option<i32>) -> Outcome<()> {
+    output::save(ctx, output, results)?;
+    match (signal, &results.incomplete) {
+        (Some(signal), Some(reason)) => Err(Failure::Collective {
+            message: format!("stopped: {reason}; the completed part is in {}, marked incomplete", output.h5.display()),
+            exit_code: 128 + signal,
+        }),
+        _ => Ok(()),
+    }
+}
 
 /// Runs the experiment `cli` names; `report` is not one (see `main`).
 pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
     match &cli.command {
         Command::Amdahl(args) => amdahl::run(ctx, args),
+        Command::Comm(args) => comm::run(ctx, args),
         Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

@@ -21,6 +21,7 @@ fn cell(values: &Values, row: usize) -> String {
     match values {
         Values::F64(v) => format_number(v[row]),
         Values::U64(v) => v[row].to_string(),
+        Values::Str(v) => v[row].clone(),
     }
 }
 

@@ -31,6 +31,15 @@ fn write_strings(group: &hdf5::Group, name: &str, values: &[String]) -> Result<h
     Ok(group.new_dataset_builder().with_data(&data[..]).create(name)?)
 }
 
+/// The group at `path` ("comm/pt2pt"), creating it and its parents as needed.
+fn create_groups(file: &hdf5::File, path: &str) -> Result<hdf5::Group> {
+    let mut group = file.group("/")?;
+    for part in path.split('/') {
+        group = if group.link_exists(part) { group.group(part)? } else { group.create_group(part)? };
+    }
+    Ok(group)
+}
+
 /// Creates `path` (rank 0 only) with the root attributes, `/hostnames` and `/cpusets` (one
 /// entry per rank) and one group per table.
 pub fn write_tables(path: &Path, root: &[(&str, AttrValue)], ctx: &RunContext, tables: &[Table]) -> Result<()> {
@@ -41,7 +50,7 @@ pub fn write_tables(path: &Path, root: &[(&str, AttrValue)], ctx: &RunContext, t
     write_strings(&file, "hostnames", &ctx.hostnames)?;
     write_strings(&file, "cpusets", &ctx.cpusets)?;
     for table in tables {
-        let group = file.create_group(table.name)?;
+        let group = create_groups(&file, table.name)?;
         for (name, value) in &table.attrs {
             write_attr(&group, name, value)?;
         }
@@ -49,6 +58,7 @@ pub fn write_tables(path: &Path, root: &[(&str, AttrValue)], ctx: &RunContext, t
             let ds = match &column.values {
                 Values::F64(v) => group.new_dataset_builder().with_data(&v[..]).create(column.name)?,
                 Values::U64(v) => group.new_dataset_builder().with_data(&v[..]).create(column.name)?,
+                Values::Str(v) => write_strings(&group, column.name, v)?,
             };
             write_attr(&ds, "units", &AttrValue::Str(column.units.into()))?;
         }
@@ -73,11 +83,7 @@ pub fn write_per_rank(path: &Path, ctx: &RunContext, data: &[PerRankRows]) -> Re
             bail!("per-rank rows of {}/{} differ in length ({shortest} to {longest})", item.group, item.name);
         }
         // Metadata operations are collective: every rank makes the same calls.
-        let group = if file.link_exists(&item.group) {
-            file.group(&item.group)?
-        } else {
-            file.create_group(&item.group)?
-        };
+        let group = create_groups(&file, &item.group)?;
         let ds = group.new_dataset::<f64>().shape((ctx.size, len)).create(item.name)?;
         write_attr(&ds, "units", &AttrValue::Str(item.units.into()))?;
 

@@ -21,6 +21,7 @@ fn cell(values: &Values, row: usize) -> Value {
     match values {
         Values::F64(v) => number(v[row]),
         Values::U64(v) => json!(v[row]),
+        Values::Str(v) => json!(v[row]),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::failure::{Failure, Outcome};
 pub enum Values {
     F64(Vec<f64>),
     U64(Vec<u64>),
+    Str(Vec<String>),
 }
 
 impl Values {
@@ -21,6 +22,7 @@ impl Values {
         match self {
             Values::F64(v) => v.len(),
             Values::U64(v) => v.len(),
+            Values::Str(v) => v.len(),
         }
     }
 }
