@@ -20,8 +20,9 @@ const DATA: i32 = 1;
 const ACK: i32 = 2;
 /// Allgather and alltoall move ranks × size bytes per rank: sizes beyond this total are skipped.
 const COLLECTIVE_BUFFER_LIMIT: u64 = 64 << 20;
-/// Test hook: with this variable set to `corrupt-message`, the receiver of the check pass flips a
-/// byte, which the check must catch.
+/// Test hook: with this variable set to `corrupt-message`, the receiver of the point-to-point
+/// check pass flips a byte; with `corrupt-collective`, rank 1 flips a byte a broadcast brought
+/// it. The checks must catch both.
 const FAULT_VARIABLE: &str = "PARAHPC_INJECT_FAULT";
 
 /// Two ranks that exchange messages.
@@ -227,7 +228,7 @@ fn call(world: &SimpleCommunicator, op: Op, n: usize, b: &mut Buffers) {
 }
 
 /// The check pass for one collective and size: patterned inputs, every result checked.
-fn check_collective(world: &SimpleCommunicator, op: Op, n: usize, b: &mut Buffers) -> Result<(), String> {
+fn check_collective(world: &SimpleCommunicator, op: Op, n: usize, corrupt: bool, b: &mut Buffers) -> Result<(), String> {
     let (rank, ranks) = (world.rank() as usize, world.size() as usize);
     let s = seed(n as u64, 3);
     let wrong = |what: String| Err(format!("{} of {n} B: {what}", op.name()));
@@ -241,6 +242,9 @@ fn check_collective(world: &SimpleCommunicator, op: Op, n: usize, b: &mut Buffer
                 message::fill(&mut b.send[..n], s);
             }
             call(world, op, n, b);
+            if corrupt && rank == 1 {
+                b.send[n - 1] ^= 0x40;
+            }
             match first_mismatch(&b.send[..n], s) {
                 Some(at) => wrong(format!("byte {at} received by rank {rank} is wrong")),
                 None => Ok(()),
@@ -363,7 +367,8 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
     };
     let mut win = Window::new(2 * args.window);
     let validate = !args.no_validate;
-    let corrupt = std::env::var(FAULT_VARIABLE).is_ok_and(|v| v == "corrupt-message");
+    let fault = std::env::var(FAULT_VARIABLE).unwrap_or_default();
+    let (corrupt_message, corrupt_collective) = (fault == "corrupt-message", fault == "corrupt-collective");
     let world = &ctx.world;
     let matrix_pairs = if args.all_pairs { ctx.size * (ctx.size - 1) / 2 } else { 0 };
     let collective_steps: usize = OPS.iter().map(|op| op.sizes(&sizes, ctx.size).len()).sum();
@@ -385,7 +390,7 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
             if let Some((is_src, peer)) = me {
                 let peer = peer as i32;
                 if validate {
-                    checked = check_pair(world, is_src, peer, n, corrupt, &mut b);
+                    checked = check_pair(world, is_src, peer, n, corrupt_message, &mut b);
                 }
                 for _ in 0..args.repeats {
                     latency.push(ping_pong(world, is_src, peer, n, iters, warmup, &mut b));
@@ -448,7 +453,7 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
                 let n = size as usize;
                 let iters = message::iterations(size * ctx.size as u64, args.iters);
                 let warmup = args.warmup.min(iters);
-                let checked = if validate { check_collective(world, op, n, &mut b) } else { Ok(()) };
+                let checked = if validate { check_collective(world, op, n, corrupt_collective, &mut b) } else { Ok(()) };
                 ctx.agree(checked.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
                 let times: Vec<f64> = (0..args.repeats).map(|_| time_collective(world, op, n, iters, warmup, &mut b)).collect();
                 progress.advance();

@@ -1,0 +1,137 @@
+//! End-to-end tests of `parahpc comm` under `mpirun --oversubscribe -n 2, 3, 4`: every buffer is
+//! checked, the tables hold one row per pair and size and per operation and size, odd rank
+//! counts work, and one rank is refused. No assertion on timings.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const SMALL: &[&str] = &["comm", "--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--window", "4"];
+/// 1, 2, 4, ..., 4096 bytes.
+const SIZES: usize = 13;
+
+fn strings(ds: &hdf5::Dataset) -> Vec<String> {
+    ds.read_raw::<hdf5::types::VarLenUnicode>().unwrap().iter().map(|s| s.as_str().to_string()).collect()
+}
+
+fn columns(g: &hdf5::Group) -> Vec<String> {
+    sorted(g.member_names().unwrap())
+}
+
+fn check_comm_file(path: &Path, ranks: usize, all_pairs: bool) {
+    let file = hdf5::File::open(path).unwrap();
+    assert_eq!(u64_attr(&file, "world_size"), ranks as u64);
+    assert_eq!(u64_attr(&file, "incomplete"), 0);
+    let groups: &[&str] =
+        if all_pairs { &["collectives", "hockney", "latency_matrix", "pt2pt"] } else { &["collectives", "hockney", "pt2pt"] };
+    assert_eq!(columns(&file.group("comm").unwrap()), groups);
+
+    let p2p = file.group("comm/pt2pt").unwrap();
+    assert_eq!(
+        columns(&p2p),
+        ["bandwidth_MBps", "bibandwidth_MBps", "bytes", "dst", "latency_us_max", "latency_us_median", "latency_us_min", "pair_kind", "src"]
+    );
+    assert_eq!(u64_attr(&p2p, "validated"), 1);
+    let pairs = if ranks == 2 { 1 } else { 2 };
+    let dst = p2p.dataset("dst").unwrap().read_raw::<u64>().unwrap();
+    assert_eq!(dst.len(), pairs * SIZES);
+    // Rank 0 with its nearest rank, then with the last one.
+    assert_eq!(dst[0], 1);
+    assert_eq!(dst[dst.len() - 1], ranks as u64 - 1);
+    assert!(strings(&p2p.dataset("pair_kind").unwrap()).iter().all(|k| k == "intra-node"));
+    assert_eq!(str_attr(&p2p.dataset("latency_us_median").unwrap(), "units"), "us");
+    assert_eq!(str_attr(&p2p.dataset("bandwidth_MBps").unwrap(), "units"), "MB/s");
+    for column in ["latency_us_min", "latency_us_median", "latency_us_max", "bandwidth_MBps", "bibandwidth_MBps"] {
+        let v = p2p.dataset(column).unwrap().read_raw::<f64>().unwrap();
+        assert!(v.iter().all(|x| x.is_finite() && *x > 0.0), "{column}: {v:?}");
+    }
+
+    let hockney = file.group("comm/hockney").unwrap();
+    assert_eq!(hockney.dataset("alpha_us").unwrap().shape(), [pairs]);
+
+    let coll = file.group("comm/collectives").unwrap();
+    let ops = strings(&coll.dataset("op").unwrap());
+    let count = |op: &str| ops.iter().filter(|o| *o == op).count();
+    assert_eq!(count("barrier"), 1);
+    assert_eq!(count("broadcast"), SIZES);
+    assert_eq!(count("reduce"), SIZES - 3, "reductions start at one f64");
+    assert_eq!(count("allreduce"), SIZES - 3);
+    assert_eq!(count("allgather"), SIZES);
+    assert_eq!(count("alltoall"), SIZES);
+    assert!(coll.dataset("ranks").unwrap().read_raw::<u64>().unwrap().iter().all(|&r| r == ranks as u64));
+
+    if all_pairs {
+        let matrix = file.dataset("comm/latency_matrix").unwrap().read_2d::<f64>().unwrap();
+        assert_eq!(matrix.shape(), [ranks, ranks]);
+        for i in 0..ranks {
+            for j in 0..ranks {
+                assert_eq!(matrix[[i, j]].is_nan(), i == j, "[{i},{j}] = {}", matrix[[i, j]]);
+            }
+        }
+    }
+}
+
+#[test]
+fn comm_measures_and_checks_on_2_3_and_4_ranks() {
+    for ranks in [2, 3, 4] {
+        let dir = tempfile::tempdir().unwrap();
+        let all_pairs = ranks != 2;
+        let mut args = SMALL.to_vec();
+        args.extend(["-o", "c.h5"]);
+        if all_pairs {
+            args.push("--all-pairs");
+        }
+        let out = mpirun(ranks, &args, dir.path());
+        assert_success(&out);
+        check_comm_file(&dir.path().join("c.h5"), ranks, all_pairs);
+        let text = stdout(&out);
+        assert!(text.contains("comm/pt2pt:") && text.contains("Hockney fit"), "{text}");
+    }
+}
+
+#[test]
+fn one_rank_is_told_to_launch_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mpirun(1, SMALL, dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("parahpc: error: comm measures messages between ranks and needs at least 2"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn bad_sizes_are_refused_before_anything_runs() {
+    for (args, expected) in [
+        (&["--min-bytes", "64K", "--max-bytes", "1K"][..], "--min-bytes 65536 is larger than --max-bytes 1024"),
+        (&["--max-bytes", "1G", "--window", "64"][..], "exceeds what one MPI call can address"),
+        (&["--max-bytes", "0"][..], "must be a positive byte count"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = mpirun(2, &[&["comm"][..], args].concat(), dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn corrupted_data_fails_validation_and_writes_nothing() {
+    for (fault, expected) in [
+        ("corrupt-message", "validation failed: message of 1 B from rank 0: byte 0 is wrong"),
+        ("corrupt-collective", "validation failed: broadcast of 1 B: byte 0 received by rank 1 is wrong"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("mpirun")
+            .args(["--oversubscribe", "-n", "2", env!("CARGO_BIN_EXE_parahpc")])
+            .args(SMALL)
+            .env("PARAHPC_INJECT_FAULT", fault)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{fault}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&format!("parahpc: error: {expected}")), "{fault}: {}", stderr(&out));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
