@@ -10,7 +10,7 @@ packages=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev libopenblas-dev libclan
 if command -v dpkg-query >/dev/null; then
   missing=()
   for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *"ok installed"* ]] || missing+=("$p")
   done
   if ((${#missing[@]})); then
     if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
@@ -26,18 +26,21 @@ if command -v dpkg-query >/dev/null; then
 fi
 
 # Whatever the system, check the capabilities themselves (clusters provide them as modules).
+# (No 'cmd | grep -q' under pipefail: grep quits at the first match, cmd dies of SIGPIPE, and the
+# pipeline fails at random. Capture first, then match.)
+libraries=$(ldconfig -p 2>/dev/null || true)
 problems=()
 command -v cargo >/dev/null || problems+=("no Rust toolchain: install it from https://rustup.rs")
 command -v mpirun >/dev/null && command -v mpicc >/dev/null || problems+=("no MPI (mpirun, mpicc): e.g. 'module load openmpi'")
 if pkg-config --exists hdf5 2>/dev/null; then
   # hdf5-metno finds HDF5 through pkg-config name 'hdf5'; it must be the MPI (parallel) build.
-  pkg-config --cflags hdf5 | grep -Eq 'openmpi|mpich|mpi' ||
+  [[ $(pkg-config --cflags hdf5) =~ mpi ]] ||
     problems+=("pkg-config 'hdf5' is a serial build; on Debian: update-alternatives --set hdf5.pc /usr/lib/$(uname -m)-linux-gnu/pkgconfig/hdf5-mpi.pc; elsewhere point PKG_CONFIG_PATH or HDF5_DIR at a parallel HDF5")
 else
   problems+=("no HDF5 found by pkg-config: e.g. 'module load hdf5/parallel', or set HDF5_DIR")
 fi
-ldconfig -p 2>/dev/null | grep -q libopenblas || [[ -n ${OPENBLAS_DIR:-} ]] || problems+=("no OpenBLAS: e.g. 'module load openblas'")
-ldconfig -p 2>/dev/null | grep -q libclang || [[ -n ${LIBCLANG_PATH:-} ]] || problems+=("no libclang (needed by bindgen): e.g. 'module load llvm', or set LIBCLANG_PATH")
+[[ $libraries == *libopenblas* || -n ${OPENBLAS_DIR:-} ]] || problems+=("no OpenBLAS: e.g. 'module load openblas'")
+[[ $libraries == *libclang* || -n ${LIBCLANG_PATH:-} ]] || problems+=("no libclang (needed by bindgen): e.g. 'module load llvm', or set LIBCLANG_PATH")
 if ((${#problems[@]})); then
   printf 'setup: %s\n' "${problems[@]}" >&2
   exit 1

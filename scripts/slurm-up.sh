@@ -13,7 +13,7 @@ dir=${PARAHPC_SLURM_DIR:-/tmp/parahpc-slurm}
 packages=(munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins libpmix-dev)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *"ok installed"* ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then
   echo "slurm-up: installing ${missing[*]}" >&2
@@ -71,7 +71,7 @@ fi
 /usr/sbin/slurmd -f "$SLURM_CONF"
 
 for _ in $(seq 50); do
-  if sinfo -h -o %t 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then
+  if [[ $(sinfo -h -o %t 2>/dev/null) =~ ^(idle|mix|alloc) ]]; then
     echo "export SLURM_CONF=$SLURM_CONF"
     exit 0
   fi

@@ -26,10 +26,12 @@ pub struct RunContext {
     pub threads_source: &'static str,
     pub start_time: DateTime<Utc>,
     pub command_line: String,
+    /// The MPI thread level the library provided.
+    pub thread_level: mpi::Threading,
 }
 
 impl RunContext {
-    pub fn new(world: SimpleCommunicator, cli_threads: Option<usize>) -> Outcome<RunContext> {
+    pub fn new(world: SimpleCommunicator, cli_threads: Option<usize>, thread_level: mpi::Threading) -> Outcome<RunContext> {
         let rank = world.rank() as usize;
         let size = world.size() as usize;
         let node = world.split_shared(world.rank());
@@ -67,6 +69,7 @@ impl RunContext {
             threads_source,
             start_time: Utc.timestamp_opt(epoch, 0).single().unwrap_or_else(Utc::now),
             command_line: shell_quote_args(std::env::args()),
+            thread_level,
         };
         ctx.warn_if_oversubscribed(cpus.len());
         Ok(ctx)
@@ -162,6 +165,7 @@ impl RunContext {
             ("start_time", AttrValue::Str(self.start_time.format("%Y-%m-%dT%H:%M:%SZ").to_string())),
             // The MPI library's string is C-style: cut at the first NUL, drop the newline.
             ("mpi_library", AttrValue::Str(mpi_library.split('\0').next().unwrap_or("").trim().into())),
+            ("mpi_thread_level", AttrValue::Str(format!("{:?}", self.thread_level).to_lowercase())),
             ("hdf5_library", AttrValue::Str(format!("{h5_major}.{h5_minor}.{h5_release}"))),
             ("blas_library", AttrValue::Str(crate::blas::config())),
             ("world_size", AttrValue::U64(self.size as u64)),

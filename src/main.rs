@@ -41,16 +41,20 @@ fn abort_job_on_panic() {
 }
 
 /// The report needs no run context and runs on rank 0 alone; experiments run on every rank.
-fn run(world: mpi::topology::SimpleCommunicator, cli: &Cli) -> failure::Outcome<()> {
+fn run(world: mpi::topology::SimpleCommunicator, cli: &Cli, thread_level: Threading) -> failure::Outcome<()> {
     match &cli.command {
         cli::Command::Report(args) if world.rank() == 0 => report::run(args),
         cli::Command::Report(_) => Ok(()),
-        _ => RunContext::new(world, cli.threads()).and_then(|ctx| experiments::run(&ctx, cli)),
+        _ => RunContext::new(world, cli.threads(), thread_level).and_then(|ctx| experiments::run(&ctx, cli)),
     }
 }
 
 fn main() {
-    let Some((universe, provided)) = mpi::initialize_with_threading(Threading::Funneled) else {
+    // Parsing needs no MPI, and the command decides the thread level; errors are printed below,
+    // once MPI says which rank prints them.
+    let parsed = Cli::try_parse();
+    let requested = parsed.as_ref().map_or(Threading::Single, Cli::thread_level);
+    let Some((universe, provided)) = mpi::initialize_with_threading(requested) else {
         eprintln!("parahpc: error: MPI could not be initialised");
         std::process::exit(1);
     };
@@ -58,11 +62,11 @@ fn main() {
     signals::install();
     let world = universe.world();
     let rank = world.rank();
-    if provided < Threading::Funneled && rank == 0 {
-        eprintln!("parahpc: warning: the MPI library provides thread level {provided:?}, not Funneled");
+    if provided < requested && rank == 0 {
+        eprintln!("parahpc: warning: the MPI library provides thread level {provided:?}, not {requested:?}");
     }
 
-    let code = match Cli::try_parse() {
+    let code = match parsed {
         Err(e) => {
             if rank == 0 {
                 match e.kind() {
@@ -75,7 +79,7 @@ fn main() {
             }
             e.exit_code()
         }
-        Ok(cli) => match run(world, &cli) {
+        Ok(cli) => match run(world, &cli, provided) {
             Ok(()) => 0,
             Err(Failure::Collective { message, exit_code }) => {
                 if rank == 0 {

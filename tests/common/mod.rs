@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 pub const ROOT_ATTRIBUTES: &[&str] = &[
     "blas_library", "command_line", "git_revision", "hdf5_library", "incomplete", "incomplete_reason",
-    "mpi_library", "nodes", "parahpc_version", "rustc_version", "start_time", "threads_per_rank",
+    "mpi_library", "mpi_thread_level", "nodes", "parahpc_version", "rustc_version", "start_time", "threads_per_rank",
     "threads_source", "world_size",
 ];
 pub const AMDAHL_COLUMNS: &[&str] = &[
@@ -87,6 +87,8 @@ pub fn check_schema_with_root(
     assert!(str_attr(&file, "mpi_library").starts_with("Open MPI"));
     assert!(!str_attr(&file, "mpi_library").contains('\0'));
     assert!(str_attr(&file, "command_line").contains("amdahl"));
+    // rayon threads run beside MPI in amdahl.
+    assert_eq!(str_attr(&file, "mpi_thread_level"), "funneled");
     assert!(str_attr(&file, "start_time").ends_with('Z'));
 
     let g = file.group("amdahl").unwrap();
