@@ -79,6 +79,24 @@ fn amdahl_job_runs_two_ranks_under_srun_and_records_the_job() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn comm_job_measures_messages_between_its_ranks() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--window", "4"];
+    let out = sbatch(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "comm.sbatch", &args, &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let log = read(&dir.path().join(format!("parahpc-comm-{id}.out")));
+    assert!(log.contains("Hockney fit") && !log.contains("warning"), "{log}");
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-comm-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    assert_eq!(u64_attr(&file, "world_size"), 2);
+    // 1, 2, 4, ..., 4096 bytes between ranks 0 and 1.
+    assert_eq!(file.dataset("comm/pt2pt/bytes").unwrap().shape(), [13]);
+    assert!(file.dataset("comm/collectives/op").unwrap().shape()[0] > 0);
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn hybrid_job_takes_threads_from_cpus_per_task() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--nodes=1", "--ntasks-per-node=1", "--cpus-per-task=2"];
