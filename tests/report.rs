@@ -73,6 +73,28 @@ fn report_compares_runs_in_figures_and_words() {
 }
 
 #[test]
+fn comm_results_get_their_figure_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["comm", "--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--window", "4", "--all-pairs", "-o", "c.h5"];
+    assert_success(&mpirun(3, &args, dir.path()));
+    let out = report(&["c.h5", "-o", "rep"], dir.path());
+    assert_success(&out);
+    let rep = dir.path().join("rep");
+    let png = std::fs::read(rep.join("comm.png")).unwrap();
+    assert_eq!(png_size(&png), (1200, 1000));
+    assert!(png.len() > 20_000, "a PNG of {} bytes is too small to hold four panels", png.len());
+    let svg = std::fs::read_to_string(rep.join("comm.svg")).unwrap();
+    for text in ["Ping-pong latency (dashed: Hockney fit)", "c: 0–1 intra-node", "c: 0–2 intra-node: fit", "allreduce", "c: latency between ranks", "1 kB"] {
+        assert!(svg.contains(text), "the SVG lacks {text:?}");
+    }
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    for text in ["## comm: what a message costs", "(comm.svg)", "c: 3 ranks on 1 host(s).", "Hockney α =", "n½ =", "Lesson: every message pays the latency"] {
+        assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
+    }
+    assert!(!md.contains("## amdahl"), "experiments not in the file are skipped");
+}
+
+#[test]
 fn bad_input_files_are_named_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (strong, _) = two_runs(dir.path());

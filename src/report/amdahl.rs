@@ -203,7 +203,8 @@ impl Section for Amdahl {
         "amdahl"
     }
 
-    fn render(&self, runs: &[(&ResultsFile, &Group)], dir: &Path) -> Result<Vec<Block>, String> {
+    fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+        let runs = files.iter().map(|f| Ok((*f, f.group("amdahl")?))).collect::<Result<Vec<_>, String>>()?;
         let series = runs.iter().map(|(f, g)| Series::read(f, g)).collect::<Result<Vec<_>, _>>()?;
         let summaries = runs.iter().zip(&series).map(|((f, g), s)| summary(f, g, s)).collect::<Result<Vec<_>, _>>()?;
         figure::save(&AmdahlFigure { series }, dir, "amdahl")?;

@@ -12,12 +12,16 @@ pub enum Value {
     Number(f64),
 }
 
-/// One experiment's group.
+/// One group: an experiment's, or one of its tables.
 #[derive(Debug, Default)]
 pub struct Group {
     pub attrs: BTreeMap<String, Value>,
-    /// Column name → (units, values).
+    /// Numeric column name → (units, values).
     pub columns: BTreeMap<String, (String, Vec<f64>)>,
+    /// Text column name → values.
+    pub text_columns: BTreeMap<String, Vec<String>>,
+    /// 2-D dataset name → (rows, columns, values in row order).
+    pub matrices: BTreeMap<String, (usize, usize, Vec<f64>)>,
 }
 
 /// One results file.
@@ -28,6 +32,7 @@ pub struct ResultsFile {
     pub label: String,
     pub attrs: BTreeMap<String, Value>,
     pub hostnames: Vec<String>,
+    /// Every group by its path ("amdahl", "comm/pt2pt").
     pub groups: BTreeMap<String, Group>,
 }
 
@@ -42,20 +47,36 @@ fn read_attrs(loc: &hdf5::Location) -> hdf5::Result<BTreeMap<String, Value>> {
     loc.attr_names()?.into_iter().map(|name| Ok((name.clone(), read_attr(&loc.attr(&name)?)?))).collect()
 }
 
-fn read_group(group: &hdf5::Group) -> hdf5::Result<Group> {
+/// Reads `group` into `groups` under `path`, and its subgroups under their paths.
+fn read_group(group: &hdf5::Group, path: &str, groups: &mut BTreeMap<String, Group>) -> hdf5::Result<()> {
     let mut out = Group { attrs: read_attrs(group)?, ..Group::default() };
     for name in group.member_names()? {
-        let Ok(ds) = group.dataset(&name) else { continue }; // subgroups (per-rank data)
-        if ds.ndim() != 1 || !ds.attr_names()?.iter().any(|a| a == "units") {
+        if let Ok(sub) = group.group(&name) {
+            read_group(&sub, &format!("{path}/{name}"), groups)?;
             continue;
         }
-        let units = match read_attr(&ds.attr("units")?)? {
-            Value::Text(u) => u,
-            Value::Number(n) => n.to_string(),
-        };
-        out.columns.insert(name, (units, ds.read_raw::<f64>()?));
+        let ds = group.dataset(&name)?;
+        let text = matches!(ds.dtype()?.to_descriptor()?, TypeDescriptor::VarLenUnicode);
+        match (ds.ndim(), text) {
+            (1, true) => {
+                out.text_columns.insert(name, ds.read_raw::<VarLenUnicode>()?.iter().map(|s| s.as_str().to_string()).collect());
+            }
+            (1, false) if ds.attr_names()?.iter().any(|a| a == "units") => {
+                let units = match read_attr(&ds.attr("units")?)? {
+                    Value::Text(u) => u,
+                    Value::Number(n) => n.to_string(),
+                };
+                out.columns.insert(name, (units, ds.read_raw::<f64>()?));
+            }
+            (2, false) => {
+                let shape = ds.shape();
+                out.matrices.insert(name, (shape[0], shape[1], ds.read_raw::<f64>()?));
+            }
+            _ => {}
+        }
     }
-    Ok(out)
+    groups.insert(path.to_string(), out);
+    Ok(())
 }
 
 /// The HDF5 signature at the start of a file (parahpc writes no user block).
@@ -81,7 +102,7 @@ impl ResultsFile {
             let mut groups = BTreeMap::new();
             for member in file.member_names()? {
                 if let Ok(group) = file.group(&member) {
-                    groups.insert(member, read_group(&group)?);
+                    read_group(&group, &member, &mut groups)?;
                 }
             }
             let label = path.file_name().unwrap_or_default().to_string_lossy().trim_end_matches(".h5").to_string();
@@ -97,6 +118,11 @@ impl ResultsFile {
     /// A root attribute as text ("?" when absent).
     pub fn text(&self, name: &str) -> String {
         text(&self.attrs, name)
+    }
+
+    /// The group at `path`, or an error naming what is missing.
+    pub fn group(&self, path: &str) -> Result<&Group, String> {
+        self.groups.get(path).ok_or_else(|| format!("{}: lacks group /{path}", self.path.display()))
     }
 }
 
@@ -115,6 +141,14 @@ impl Group {
         self.columns
             .get(name)
             .map(|(_, v)| v.as_slice())
+            .ok_or_else(|| format!("{}: /{group} lacks column '{name}'", file.path.display()))
+    }
+
+    /// A text column's values, or an error naming what is missing.
+    pub fn text_column(&self, file: &ResultsFile, group: &str, name: &str) -> Result<&[String], String> {
+        self.text_columns
+            .get(name)
+            .map(|v| v.as_slice())
             .ok_or_else(|| format!("{}: /{group} lacks column '{name}'", file.path.display()))
     }
 

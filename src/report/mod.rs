@@ -2,6 +2,7 @@
 //! through one `Section` in `SECTIONS`; experiments a file holds but no section knows are listed.
 
 mod amdahl;
+mod comm;
 mod document;
 mod figure;
 mod load;
@@ -10,18 +11,18 @@ use crate::cli::ReportArgs;
 use crate::failure::{Failure, Outcome};
 use crate::output::files::write_atomically;
 use document::Block;
-use load::{Group, ResultsFile};
+use load::ResultsFile;
 use std::path::Path;
 
 /// One experiment's part of the report.
 pub trait Section {
-    /// The HDF5 group it reads.
+    /// The top-level HDF5 group it reads.
     fn experiment(&self) -> &'static str;
-    /// Draws its figures into `dir` and returns its blocks, for the runs that hold it.
-    fn render(&self, runs: &[(&ResultsFile, &Group)], dir: &Path) -> Result<Vec<Block>, String>;
+    /// Draws its figures into `dir` and returns its blocks, for the files that hold its group.
+    fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 }
 
-const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl];
+const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm];
 
 fn runs_table(files: &[ResultsFile]) -> Block {
     let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];
@@ -84,10 +85,9 @@ fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
     ];
     let mut figures = 0;
     for section in SECTIONS {
-        let runs: Vec<(&ResultsFile, &Group)> =
-            files.iter().filter_map(|f| f.groups.get(section.experiment()).map(|g| (f, g))).collect();
-        if !runs.is_empty() {
-            blocks.extend(section.render(&runs, dir).map_err(Failure::usage)?);
+        let holding: Vec<&ResultsFile> = files.iter().filter(|f| f.groups.contains_key(section.experiment())).collect();
+        if !holding.is_empty() {
+            blocks.extend(section.render(&holding, dir).map_err(Failure::usage)?);
             figures += 1;
         }
     }
@@ -95,6 +95,7 @@ fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
         .iter()
         .flat_map(|f| f.groups.keys())
         .map(String::as_str)
+        .filter(|g| !g.contains('/'))
         .filter(|g| !SECTIONS.iter().any(|s| s.experiment() == *g))
         .collect();
     unknown.sort();
