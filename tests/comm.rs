@@ -137,3 +137,33 @@ fn corrupted_data_fails_validation_and_writes_nothing() {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }
+
+#[test]
+fn a_stop_signal_keeps_what_was_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new("mpirun")
+        .args(["--oversubscribe", "-n", "2", env!("CARGO_BIN_EXE_parahpc"), "comm", "-o", "s.h5"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    // Point to point is done once rank 0 says so; stop during the collectives. mpirun forwards
+    // SIGUSR1 to the ranks as it is.
+    let mut log = wait_for_line(&mut err, "ranks 0 and 1 (intra-node): 23 sizes measured");
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    std::io::Read::read_to_string(&mut err, &mut log).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGUSR1), "{log}");
+    let file = hdf5::File::open(dir.path().join("s.h5")).unwrap();
+    assert_eq!(u64_attr(&file, "incomplete"), 1);
+    let reason = str_attr(&file, "incomplete_reason");
+    assert!(reason.starts_with("SIGUSR1 received after "), "{reason}");
+    // All 23 sizes of the pair made it, the collectives only in part.
+    assert_eq!(file.dataset("comm/pt2pt/bytes").unwrap().shape(), [23]);
+    let collectives = file.dataset("comm/collectives/op").unwrap().shape()[0];
+    assert!(collectives < 1 + 23 + 20 + 20 + 23 + 23, "{collectives} collective rows: the run was not cut short");
+}
