@@ -353,7 +353,8 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
     let collective_max = OPS.iter().flat_map(|op| op.sizes(&sizes, ctx.size)).map(|n| n as usize).max().unwrap_or(0);
     let gathered = collective_max * ctx.size;
     let send_len = max.max(gathered);
-    let recv_len = if in_a_pair || args.all_pairs { (max * args.window).max(gathered) } else { gathered };
+    // Only the two ranks of a bandwidth pair need the window; the matrix sends the smallest size.
+    let recv_len = if in_a_pair { (max * args.window).max(gathered) } else { gathered.max(sizes[0] as usize) };
     let bytes = (send_len + recv_len) as u64 + 2 * args.max_bytes;
     ctx.check_node_memory(bytes, "comm", &format!("{:.2} GiB per rank: lower --max-bytes or --window", gib(bytes)))?;
     let output = OutputPlan::prepare(ctx, &args.common, "comm")?;
