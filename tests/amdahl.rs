@@ -225,22 +225,11 @@ fn alone_without_mpirun_it_runs_as_one_rank() {
 #[test]
 fn sigterm_keeps_the_completed_points_in_a_file_marked_incomplete() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_parahpc"))
-        .args(["amdahl", "--kernel", "sleep", "--threads", "4", "--work", "2", "-o", "t.h5", "--json", "t.json"])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = child.stderr.take().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_parahpc"));
+    cmd.args(["amdahl", "--kernel", "sleep", "--threads", "4", "--work", "2", "-o", "t.h5", "--json", "t.json"]);
     // The first point is complete once its progress line is out; then stop the run.
-    let mut log = wait_for_line(&mut err, "1 rank × 1 thread: median");
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    std::io::Read::read_to_string(&mut err, &mut log).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{log}");
+    let (status, log) = interrupt(&mut cmd, dir.path(), "1 rank × 1 thread: median", libc::SIGTERM);
+    assert_eq!(status, Some(128 + libc::SIGTERM), "{log}");
     assert!(log.contains("parahpc: error: stopped: SIGTERM received after"), "{log}");
     check_incomplete(&dir.path().join("t.h5"), "SIGTERM", 3);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("t.json")).unwrap()).unwrap();

@@ -141,23 +141,12 @@ fn corrupted_data_fails_validation_and_writes_nothing() {
 #[test]
 fn a_stop_signal_keeps_what_was_measured() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new("mpirun")
-        .args(["--oversubscribe", "-n", "2", env!("CARGO_BIN_EXE_parahpc"), "comm", "-o", "s.h5"])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = child.stderr.take().unwrap();
+    let mut cmd = Command::new("mpirun");
+    cmd.args(["--oversubscribe", "-n", "2", env!("CARGO_BIN_EXE_parahpc"), "comm", "-o", "s.h5"]);
     // Point to point is done once rank 0 says so; stop during the collectives. mpirun forwards
     // SIGUSR1 to the ranks as it is.
-    let mut log = wait_for_line(&mut err, "ranks 0 and 1 (intra-node): 23 sizes measured");
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
-    std::io::Read::read_to_string(&mut err, &mut log).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(128 + libc::SIGUSR1), "{log}");
+    let (status, log) = interrupt(&mut cmd, dir.path(), "ranks 0 and 1 (intra-node): 23 sizes measured", libc::SIGUSR1);
+    assert_eq!(status, Some(128 + libc::SIGUSR1), "{log}");
     let file = hdf5::File::open(dir.path().join("s.h5")).unwrap();
     assert_eq!(u64_attr(&file, "incomplete"), 1);
     let reason = str_attr(&file, "incomplete_reason");

@@ -175,10 +175,7 @@ fn summary(file: &ResultsFile, g: &Group, s: &Series) -> Result<String, String> 
             g.text("serial_fraction_requested"), num(1.0 / s.f), num(s.speedup[last]), num(predicted[last]), num(s.efficiency[last])
         ) + &excess_serial(g, s.f)
     };
-    if file.text("incomplete") == "1" {
-        text += &format!(" Incomplete run: {}.", file.text("incomplete_reason"));
-    }
-    Ok(text)
+    Ok(text + &file.incomplete_note())
 }
 
 /// What a fitted serial fraction well above the requested one means.

@@ -249,10 +249,7 @@ fn summary(file: &ResultsFile, pairs: &[PairData]) -> Result<String, String> {
             text += &format!(" Between nodes a small message costs {}× what it costs inside one.", num(y / x));
         }
     }
-    if file.text("incomplete") == "1" {
-        text += &format!(" Incomplete run: {}.", file.text("incomplete_reason"));
-    }
-    Ok(text)
+    Ok(text + &file.incomplete_note())
 }
 
 impl Section for Comm {

@@ -120,6 +120,15 @@ impl ResultsFile {
         text(&self.attrs, name)
     }
 
+    /// " Incomplete run: <reason>." for a run stopped early, else nothing.
+    pub fn incomplete_note(&self) -> String {
+        if self.text("incomplete") == "1" {
+            format!(" Incomplete run: {}.", self.text("incomplete_reason"))
+        } else {
+            String::new()
+        }
+    }
+
     /// The group at `path`, or an error naming what is missing.
     pub fn group(&self, path: &str) -> Result<&Group, String> {
         self.groups.get(path).ok_or_else(|| format!("{}: lacks group /{path}", self.path.display()))

@@ -138,6 +138,19 @@ pub fn wait_for_line(reader: impl std::io::Read, needle: &str) -> String {
     panic!("no line with {needle:?} before the end of output:\n{seen}");
 }
 
+/// Runs `cmd` in `dir`, sends it `signal` once a stderr line contains `after`, and returns its
+/// exit status and everything it wrote to stderr.
+pub fn interrupt(cmd: &mut Command, dir: &Path, after: &str, signal: i32) -> (Option<i32>, String) {
+    let mut child =
+        cmd.current_dir(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let mut log = wait_for_line(&mut err, after);
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    std::io::Read::read_to_string(&mut err, &mut log).unwrap();
+    (child.wait().unwrap().code(), log)
+}
+
 /// Checks a results file written after a stop signal: valid, marked incomplete with the
 /// reason, holding exactly the points completed before the signal (fewer than all).
 pub fn check_incomplete(path: &Path, signal: &str, all_points: usize) -> usize {
