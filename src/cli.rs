@@ -34,14 +34,21 @@ impl Cli {
         }
     }
 
-    /// `--threads`, for the commands that run experiments.
-    pub fn threads(&self) -> Option<usize> {
+    /// How many threads each rank of the command's experiment runs.
+    pub fn threads(&self) -> ThreadRequest {
         match &self.command {
-            Command::Amdahl(a) => a.common.threads,
-            Command::Comm(a) => a.common.threads,
-            Command::Report(_) => None,
+            Command::Amdahl(a) => ThreadRequest::Resolve(a.threads),
+            Command::Comm(_) | Command::Report(_) => ThreadRequest::Fixed(1, "single-threaded experiment"),
         }
     }
+}
+
+/// Threads per rank: resolved from `--threads`, the environment and the binding, or fixed by an
+/// experiment that runs one thread (with the reason recorded).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ThreadRequest {
+    Resolve(Option<usize>),
+    Fixed(usize, &'static str),
 }
 
 /// Options every experiment takes.
@@ -62,11 +69,6 @@ pub struct CommonArgs {
     /// No progress lines (results, warnings and errors are still printed)
     #[arg(short, long)]
     pub quiet: bool,
-
-    /// Threads per rank [default: $RAYON_NUM_THREADS, else $SLURM_CPUS_PER_TASK, else the
-    /// CPUs this rank is bound to, shared among the ranks of this node bound to the same CPUs]
-    #[arg(long, value_name = "N", value_parser = parse_count)]
-    pub threads: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -177,6 +179,11 @@ pub struct ReportArgs {
 pub struct AmdahlArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+
+    /// Threads per rank [default: $RAYON_NUM_THREADS, else $SLURM_CPUS_PER_TASK, else the
+    /// CPUs this rank is bound to, shared among the ranks of this node bound to the same CPUs]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub threads: Option<usize>,
 
     /// What the work is
     #[arg(long, value_enum, default_value_t = KernelKind::Spin)]

@@ -2,6 +2,7 @@
 //! threads it uses, and the provenance recorded with every result.
 
 use crate::affinity;
+use crate::cli::ThreadRequest;
 use crate::failure::{Failure, Outcome};
 use crate::output::AttrValue;
 use chrono::{DateTime, TimeZone, Utc};
@@ -31,7 +32,7 @@ pub struct RunContext {
 }
 
 impl RunContext {
-    pub fn new(world: SimpleCommunicator, cli_threads: Option<usize>, thread_level: mpi::Threading) -> Outcome<RunContext> {
+    pub fn new(world: SimpleCommunicator, threads: ThreadRequest, thread_level: mpi::Threading) -> Outcome<RunContext> {
         let rank = world.rank() as usize;
         let size = world.size() as usize;
         let node = world.split_shared(world.rank());
@@ -49,7 +50,10 @@ impl RunContext {
         // binding at all): each gets its share, so the default never oversubscribes.
         let node_cpusets = all_gather_strings(&node, &cpuset);
         let sharing = node_cpusets.iter().filter(|s| **s == cpuset).count();
-        let resolved = resolve_threads(cli_threads, |v| std::env::var(v).ok(), cpus.len(), sharing);
+        let resolved = match threads {
+            ThreadRequest::Resolve(cli) => resolve_threads(cli, |v| std::env::var(v).ok(), cpus.len(), sharing),
+            ThreadRequest::Fixed(n, why) => Ok((n, why)),
+        };
 
         let mut epoch = Utc::now().timestamp();
         world.process_at_rank(0).broadcast_into(&mut epoch);

@@ -24,8 +24,10 @@ fn check_comm_file(path: &Path, ranks: usize, all_pairs: bool) {
     let file = hdf5::File::open(path).unwrap();
     assert_eq!(u64_attr(&file, "world_size"), ranks as u64);
     assert_eq!(u64_attr(&file, "incomplete"), 0);
-    // No threads beside MPI: the cheaper thread level.
+    // No threads beside MPI: the cheaper thread level, and one thread per rank on record.
     assert_eq!(str_attr(&file, "mpi_thread_level"), "single");
+    assert_eq!(u64_attr(&file, "threads_per_rank"), 1);
+    assert_eq!(str_attr(&file, "threads_source"), "single-threaded experiment");
     let groups: &[&str] =
         if all_pairs { &["collectives", "hockney", "latency_matrix", "pt2pt"] } else { &["collectives", "hockney", "pt2pt"] };
     assert_eq!(columns(&file.group("comm").unwrap()), groups);
