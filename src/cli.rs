@@ -30,7 +30,7 @@ impl Cli {
     pub fn thread_level(&self) -> mpi::Threading {
         match &self.command {
             Command::Amdahl(_) => mpi::Threading::Funneled,
-            Command::Comm(_) | Command::Report(_) => mpi::Threading::Single,
+            Command::Comm(_) | Command::Topology(_) | Command::Report(_) => mpi::Threading::Single,
         }
     }
 
@@ -38,6 +38,7 @@ impl Cli {
     pub fn threads(&self) -> ThreadRequest {
         match &self.command {
             Command::Amdahl(a) => ThreadRequest::Resolve(a.threads),
+            Command::Topology(a) => ThreadRequest::Resolve(a.threads),
             Command::Comm(_) | Command::Report(_) => ThreadRequest::Fixed(1, "single-threaded experiment"),
         }
     }
@@ -75,7 +76,29 @@ pub struct CommonArgs {
 pub enum Command {
     Amdahl(AmdahlArgs),
     Comm(CommArgs),
+    Topology(TopologyArgs),
     Report(ReportArgs),
+}
+
+/// The machine and where every rank runs on it, with the binding mistakes that spoil timings.
+#[derive(Args, Debug, Clone)]
+#[command(long_about = "The machine and where every rank runs on it, with the binding mistakes that spoil timings.\n\n\
+    The lesson: memory is ~100 cycles away and caches hide it; cores may share caches and \
+    hyperthreads share a core; a NUMA node's memory is close to its own cores only. What \
+    hwloc's lstopo shows, topology reports for the whole job from Linux's /sys: per node the \
+    packages, NUMA nodes with their memory, cores, hardware threads (PUs) and caches; per rank \
+    its CPU set, NUMA nodes and cores. It flags two ranks sharing a core, more threads than \
+    cores (so threads share hyperthreads or time-slice), and ranks spanning NUMA nodes.\n\n\
+    Examples:\n  \
+    mpirun -n 4 parahpc topology\n  \
+    mpirun -n 2 --bind-to socket parahpc topology --threads 4")]
+pub struct TopologyArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Threads per rank to judge the binding for [default: as amdahl resolves them]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub threads: Option<usize>,
 }
 
 /// Message passing, measured: what a message between ranks costs, and what collectives cost.

@@ -21,6 +21,9 @@ pub struct RunContext {
     pub hostnames: Vec<String>,
     /// CPU list every rank is bound to, indexed by world rank.
     pub cpusets: Vec<String>,
+    /// NUMA nodes ("0,1") and cores ("package:core,...") every rank's CPUs lie on.
+    pub numa_nodes: Vec<String>,
+    pub core_ids: Vec<String>,
     pub nodes: usize,
     pub threads: usize,
     /// Where `threads` came from, recorded with the results.
@@ -42,6 +45,9 @@ impl RunContext {
         let cpuset = affinity::format_cpu_list(&cpus);
         let hostnames = all_gather_strings(&world, &host);
         let cpusets = all_gather_strings(&world, &cpuset);
+        let place = crate::topology::Topology::read(std::path::Path::new("/")).place(&cpus);
+        let numa_nodes = all_gather_strings(&world, &place.numa_text());
+        let core_ids = all_gather_strings(&world, &place.cores_text());
         let mut distinct_hosts = hostnames.clone();
         distinct_hosts.sort();
         distinct_hosts.dedup();
@@ -68,6 +74,8 @@ impl RunContext {
             size,
             hostnames,
             cpusets,
+            numa_nodes,
+            core_ids,
             nodes: distinct_hosts.len(),
             threads,
             threads_source,
@@ -262,7 +270,9 @@ pub fn all_gather_strings(comm: &SimpleCommunicator, value: &str) -> Vec<String>
     let mut lens = vec![0 as Count; n];
     comm.all_gather_into(&(value.len() as Count), &mut lens[..]);
     let displs: Vec<Count> = lens.iter().scan(0, |acc, &l| { let d = *acc; *acc += l; Some(d) }).collect();
-    let mut buf = vec![0u8; lens.iter().map(|&l| l as usize).sum()];
+    // One spare byte: were every string empty, an empty Vec and an empty send slice would share
+    // Rust's dangling pointer, and MPI rejects aliased buffers (MPI_ERR_ARG).
+    let mut buf = vec![0u8; lens.iter().map(|&l| l as usize).sum::<usize>() + 1];
     {
         let mut partition = PartitionMut::new(&mut buf[..], &lens[..], &displs[..]);
         comm.all_gather_varcount_into(value.as_bytes(), &mut partition);

@@ -18,6 +18,7 @@ mod report;
 mod scaling_laws;
 mod signals;
 mod stats;
+mod topology;
 
 use clap::error::ErrorKind;
 use clap::Parser;

@@ -97,6 +97,20 @@ fn comm_job_measures_messages_between_its_ranks() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn topology_job_sees_srun_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sbatch(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "topology.sbatch", &[], &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let log = read(&dir.path().join(format!("parahpc-topology-{id}.out")));
+    assert!(log.contains("every rank has cores of its own"), "srun binds each rank to its own core: {log}");
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-topology-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    assert_eq!(file.dataset("topology/rank").unwrap().shape(), [2]);
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn hybrid_job_takes_threads_from_cpus_per_task() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--nodes=1", "--ntasks-per-node=1", "--cpus-per-task=2"];

@@ -2,6 +2,7 @@
 
 pub mod amdahl;
 pub mod comm;
+pub mod topology;
 
 use crate::cli::{Cli, Command};
 use crate::context::RunContext;
@@ -26,6 +27,7 @@ pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
     match &cli.command {
         Command::Amdahl(args) => amdahl::run(ctx, args),
         Command::Comm(args) => comm::run(ctx, args),
+        Command::Topology(args) => topology::run(ctx, args),
         Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

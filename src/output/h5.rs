@@ -49,6 +49,8 @@ pub fn write_tables(path: &Path, root: &[(&str, AttrValue)], ctx: &RunContext, t
     }
     write_strings(&file, "hostnames", &ctx.hostnames)?;
     write_strings(&file, "cpusets", &ctx.cpusets)?;
+    write_strings(&file, "numa_nodes", &ctx.numa_nodes)?;
+    write_strings(&file, "core_ids", &ctx.core_ids)?;
     for table in tables {
         let group = create_groups(&file, table.name)?;
         for (name, value) in &table.attrs {

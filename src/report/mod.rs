@@ -6,6 +6,7 @@ mod comm;
 mod document;
 mod figure;
 mod load;
+mod topology;
 
 use crate::cli::ReportArgs;
 use crate::failure::{Failure, Outcome};
@@ -22,7 +23,7 @@ pub trait Section {
     fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 }
 
-const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm];
+const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &topology::Topology];
 
 fn runs_table(files: &[ResultsFile]) -> Block {
     let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];
@@ -83,12 +84,12 @@ fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
         Block::Heading(2, "Runs".into()),
         runs_table(files),
     ];
-    let mut figures = 0;
+    let mut sections = 0;
     for section in SECTIONS {
         let holding: Vec<&ResultsFile> = files.iter().filter(|f| f.groups.contains_key(section.experiment())).collect();
         if !holding.is_empty() {
             blocks.extend(section.render(&holding, dir).map_err(Failure::usage)?);
-            figures += 1;
+            sections += 1;
         }
     }
     let mut unknown: Vec<&str> = files
@@ -110,6 +111,6 @@ fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
     });
     write_atomically(&markdown_path, markdown.as_bytes(), true).map_err(Failure::failed)?;
     write_atomically(&dir.join("report.html"), html.as_bytes(), true).map_err(Failure::failed)?;
-    eprintln!("parahpc: wrote {} and report.html with {figures} figure(s) in {}", markdown_path.display(), dir.display());
+    eprintln!("parahpc: wrote {} and report.html, {sections} section(s), in {}", markdown_path.display(), dir.display());
     Ok(())
 }

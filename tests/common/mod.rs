@@ -80,10 +80,12 @@ pub fn check_schema_with_root(
     let root: Vec<String> = ROOT_ATTRIBUTES.iter().chain(extra_root).map(|s| s.to_string()).collect();
     assert_eq!(sorted(file.attr_names().unwrap()), sorted(root));
     assert_eq!(u64_attr(&file, "incomplete"), 0, "{}", str_attr(&file, "incomplete_reason"));
-    assert_eq!(sorted(file.member_names().unwrap()), ["amdahl", "cpusets", "hostnames"]);
+    assert_eq!(sorted(file.member_names().unwrap()), ["amdahl", "core_ids", "cpusets", "hostnames", "numa_nodes"]);
     assert_eq!(u64_attr(&file, "world_size"), ranks as u64);
     assert_eq!(file.dataset("hostnames").unwrap().shape(), [ranks]);
-    assert_eq!(file.dataset("cpusets").unwrap().shape(), [ranks]);
+    for per_rank in ["cpusets", "numa_nodes", "core_ids"] {
+        assert_eq!(file.dataset(per_rank).unwrap().shape(), [ranks], "{per_rank}");
+    }
     assert!(str_attr(&file, "mpi_library").starts_with("Open MPI"));
     assert!(!str_attr(&file, "mpi_library").contains('\0'));
     assert!(str_attr(&file, "command_line").contains("amdahl"));
