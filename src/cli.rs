@@ -29,7 +29,7 @@ impl Cli {
     /// level (measured here: 8-byte ping-pong 0.236 µs at Single, 0.285 µs at Funneled).
     pub fn thread_level(&self) -> mpi::Threading {
         match &self.command {
-            Command::Amdahl(_) => mpi::Threading::Funneled,
+            Command::Amdahl(_) | Command::Stream(_) => mpi::Threading::Funneled,
             Command::Comm(_) | Command::Topology(_) | Command::Report(_) => mpi::Threading::Single,
         }
     }
@@ -39,6 +39,7 @@ impl Cli {
         match &self.command {
             Command::Amdahl(a) => ThreadRequest::Resolve(a.threads),
             Command::Topology(a) => ThreadRequest::Resolve(a.threads),
+            Command::Stream(a) => ThreadRequest::Resolve(a.threads),
             Command::Comm(_) | Command::Report(_) => ThreadRequest::Fixed(1, "single-threaded experiment"),
         }
     }
@@ -77,7 +78,39 @@ pub enum Command {
     Amdahl(AmdahlArgs),
     Comm(CommArgs),
     Topology(TopologyArgs),
+    Stream(StreamArgs),
     Report(ReportArgs),
+}
+
+/// McCalpin's STREAM per rank and for the job: where memory bandwidth saturates.
+#[derive(Args, Debug, Clone)]
+#[command(long_about = "McCalpin's STREAM per rank and for the job: where memory bandwidth saturates.\n\n\
+    The lesson: memory grew 7 %/year while CPUs grew 50 %; a core can ask for data faster than \
+    memory delivers it, so a few cores saturate the memory bus and more add nothing. stream runs \
+    Copy, Scale, Add and Triad over f64 arrays of 4× the last-level cache per rank (or --bytes), \
+    each thread streaming the part it first touched (NUMA-correct), best of --repeats. It sweeps \
+    threads 1, 2, 4, ... on one rank, then ranks 1, 2, 4, ... with all their threads, and reports \
+    GB/s per kernel, aggregate and per rank, and where Triad saturates. The arrays are then \
+    checked against the values STREAM's recurrence must produce.\n\n\
+    Examples:\n  \
+    mpirun -n 4 parahpc stream\n  \
+    parahpc stream --threads 8 --bytes 2G")]
+pub struct StreamArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Threads per rank [default: as amdahl resolves them]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub threads: Option<usize>,
+
+    /// Bytes of the three arrays per rank, with an optional K/M/G suffix [default: 4× the
+    /// last-level cache, at least 64M]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub bytes: Option<u64>,
+
+    /// Repetitions of the four kernels; the first is left out and the best of the rest reported
+    #[arg(long, value_name = "R", default_value_t = 10, value_parser = parse_repeats)]
+    pub repeats: usize,
 }
 
 /// The machine and where every rank runs on it, with the binding mistakes that spoil timings.
@@ -334,6 +367,13 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
         Err(format!("{t} s is more than a day; choose at most 86400"))
     } else {
         Ok(t)
+    }
+}
+
+fn parse_repeats(s: &str) -> Result<usize, String> {
+    match parse_count(s)? {
+        1 => Err("must be at least 2: the first repetition is left out".into()),
+        n => Ok(n),
     }
 }
 

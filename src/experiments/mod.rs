@@ -2,6 +2,7 @@
 
 pub mod amdahl;
 pub mod comm;
+pub mod stream;
 pub mod topology;
 
 use crate::cli::{Cli, Command};
@@ -28,6 +29,7 @@ pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
         Command::Amdahl(args) => amdahl::run(ctx, args),
         Command::Comm(args) => comm::run(ctx, args),
         Command::Topology(args) => topology::run(ctx, args),
+        Command::Stream(args) => stream::run(ctx, args),
         Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

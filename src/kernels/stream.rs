@@ -5,6 +5,59 @@ use super::{iteration_hash, Work};
 use std::ops::Range;
 use std::sync::Mutex;
 
+/// STREAM's four kernels over slices of equal length; `black_box` keeps the stores.
+pub fn copy(dst: &mut [f64], src: &[f64]) {
+    dst.copy_from_slice(src);
+    std::hint::black_box(dst);
+}
+
+pub fn scale(dst: &mut [f64], src: &[f64], s: f64) {
+    for (d, x) in dst.iter_mut().zip(src) {
+        *d = s * x;
+    }
+    std::hint::black_box(dst);
+}
+
+pub fn add(dst: &mut [f64], x: &[f64], y: &[f64]) {
+    for ((d, x), y) in dst.iter_mut().zip(x).zip(y) {
+        *d = x + y;
+    }
+    std::hint::black_box(dst);
+}
+
+pub fn triad(dst: &mut [f64], x: &[f64], y: &[f64], s: f64) {
+    for ((d, x), y) in dst.iter_mut().zip(x).zip(y) {
+        *d = x + s * y;
+    }
+    std::hint::black_box(dst);
+}
+
+/// STREAM's arrays after its initialisation (a = 1, b = 2, c = 0, then a = 2·a) and `passes`
+/// rounds of Copy, Scale, Add, Triad: the value every element of a, b and c must hold.
+pub fn expected(passes: usize, s: f64) -> [f64; 3] {
+    let (mut a, mut b, mut c) = (2.0, 2.0, 0.0);
+    for _ in 0..passes {
+        c = a;
+        b = s * c;
+        c = a + b;
+        a = b + s * c;
+    }
+    [a, b, c]
+}
+
+/// STREAM's check: the mean absolute error of each array relative to its expected value must
+/// stay below 1e-13 (f64). Returns the offending array's name and its relative error.
+pub fn check(arrays: [&[f64]; 3], expected: [f64; 3]) -> Result<(), String> {
+    for (name, (values, want)) in ["a", "b", "c"].iter().zip(arrays.iter().zip(expected)) {
+        let mean_error = values.iter().map(|v| (v - want).abs()).sum::<f64>() / values.len().max(1) as f64;
+        let relative = mean_error / want.abs();
+        if !(relative <= 1e-13) {
+            return Err(format!("array {name}: mean relative error {relative:.3e} above 1e-13 (expected {want})"));
+        }
+    }
+    Ok(())
+}
+
 /// Elements per block (three f64 arrays: 96 KiB of traffic per iteration).
 pub const BLOCK: usize = 4096;
 const SCALAR: f64 = 3.0;
@@ -63,11 +116,8 @@ impl Work for Triad {
         let mut checksum = 0u64;
         for i in range {
             let start = (i % self.blocks as u64) as usize * BLOCK;
-            let (a, b, c) =
-                (&mut a[start..start + BLOCK], &b[start..start + BLOCK], &c[start..start + BLOCK]);
-            for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
-                *a = b + SCALAR * c;
-            }
+            let a = &mut a[start..start + BLOCK];
+            triad(a, &b[start..start + BLOCK], &c[start..start + BLOCK], SCALAR);
             std::hint::black_box(&mut *a);
             // One element picked by i stands for the block; every value is exact in f64.
             checksum = checksum.wrapping_add(iteration_hash(i, a[(i as usize) % BLOCK].to_bits()));
@@ -89,6 +139,24 @@ mod tests {
         for j in [0, 1, 5000, 4 * BLOCK - 1] {
             assert_eq!(arrays.a[j], arrays.b[j] + SCALAR * arrays.c[j]);
         }
+    }
+
+    #[test]
+    fn stream_kernels_reach_the_values_stream_expects() {
+        let n = 1000;
+        let (mut a, mut b, mut c) = (vec![2.0; n], vec![2.0; n], vec![0.0; n]);
+        for _ in 0..10 {
+            copy(&mut c, &a);
+            scale(&mut b, &c, 3.0);
+            add(&mut c, &a, &b);
+            triad(&mut a, &b, &c, 3.0);
+        }
+        let want = expected(10, 3.0);
+        assert!(check([&a, &b, &c], want).is_ok());
+        // Scale, then Add: b = 3·2 = 6 and c = 2 + 6 = 8 after one pass.
+        assert_eq!(expected(1, 3.0)[1..], [6.0, 8.0]);
+        c[500] = 0.0;
+        assert!(check([&a, &b, &c], want).unwrap_err().starts_with("array c"));
     }
 
     #[test]

@@ -1,0 +1,76 @@
+//! `parahpc stream` under mpirun with 1, 2 and 4 ranks, on small arrays: every point is checked
+//! against STREAM's expected values, the table holds every point and kernel, impossible sizes
+//! are refused before allocating. No assertion on bandwidth.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+
+const SMALL: &[&str] = &["stream", "--bytes", "24M", "--repeats", "3", "-o", "s.h5"];
+
+#[test]
+fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
+    for (ranks, threads, points) in [(1, "2", vec![(1, 1), (1, 2)]), (2, "1", vec![(1, 1), (2, 1)]), (4, "1", vec![(1, 1), (2, 1), (4, 1)])] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = mpirun(ranks, &[SMALL, &["--threads", threads]].concat(), dir.path());
+        assert_success(&out);
+        let file = hdf5::File::open(dir.path().join("s.h5")).unwrap();
+        let g = file.group("stream").unwrap();
+        assert_eq!(
+            sorted(g.member_names().unwrap()),
+            ["bandwidth_GBps", "bandwidth_per_rank_GBps", "kernel", "ranks", "threads", "time_avg_s", "time_max_s", "time_min_s"]
+        );
+        assert_eq!(u64_attr(&g, "validated"), 1);
+        assert_eq!(u64_attr(&g, "elements_per_rank"), 1 << 20);
+        let kernels: Vec<String> =
+            g.dataset("kernel").unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap().iter().map(|s| s.as_str().to_string()).collect();
+        assert_eq!(kernels.len(), 4 * points.len());
+        assert_eq!(kernels[..4], ["copy", "scale", "add", "triad"]);
+        let got: Vec<(u64, u64)> = g
+            .dataset("ranks")
+            .unwrap()
+            .read_raw::<u64>()
+            .unwrap()
+            .into_iter()
+            .zip(g.dataset("threads").unwrap().read_raw::<u64>().unwrap())
+            .step_by(4)
+            .collect();
+        assert_eq!(got, points);
+        let rates = g.dataset("bandwidth_GBps").unwrap().read_raw::<f64>().unwrap();
+        assert!(rates.iter().all(|r| r.is_finite() && *r > 0.0), "{rates:?}");
+        assert_eq!(str_attr(&g.dataset("bandwidth_GBps").unwrap(), "units"), "GB/s");
+        assert!(stdout(&out).contains("Triad reaches 90 % of its best aggregate"));
+    }
+}
+
+#[test]
+fn impossible_sizes_are_refused_before_allocating() {
+    for (args, expected) in [
+        (&["stream", "--bytes", "64T"][..], "stream needs"),
+        (&["stream", "--bytes", "8"][..], "fewer than one element per thread"),
+        (&["stream", "--repeats", "1"][..], "must be at least 2"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = mpirun(2, args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn a_damaged_array_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("mpirun")
+        .args(["--oversubscribe", "-n", "2", env!("CARGO_BIN_EXE_parahpc")])
+        .args(SMALL)
+        .env("PARAHPC_INJECT_FAULT", "corrupt-array")
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("parahpc: error: validation failed on rank 0 (1 ranks × 1 threads): array c"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
