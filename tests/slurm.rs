@@ -97,6 +97,22 @@ fn comm_job_measures_messages_between_its_ranks() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn stream_job_measures_bandwidth_with_threads_from_cpus_per_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=1", "--cpus-per-task=2"];
+    let out = sbatch(dir.path(), &options, "stream.sbatch", &["--bytes", "24M", "--repeats", "3"], &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let log = read(&dir.path().join(format!("parahpc-stream-{id}.out")));
+    assert!(!log.contains("warning"), "{log}");
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-stream-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let threads = file.dataset("stream/threads").unwrap().read_raw::<u64>().unwrap();
+    assert_eq!(threads, [1, 1, 1, 1, 2, 2, 2, 2], "one rank, 1 then 2 threads, four kernels each");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn topology_job_sees_srun_binding() {
     let dir = tempfile::tempdir().unwrap();
     let out = sbatch(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "topology.sbatch", &[], &[], true);

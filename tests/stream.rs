@@ -40,7 +40,8 @@ fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
         let rates = g.dataset("bandwidth_GBps").unwrap().read_raw::<f64>().unwrap();
         assert!(rates.iter().all(|r| r.is_finite() && *r > 0.0), "{rates:?}");
         assert_eq!(str_attr(&g.dataset("bandwidth_GBps").unwrap(), "units"), "GB/s");
-        assert!(stdout(&out).contains("Triad reaches 90 % of its best aggregate"));
+        let text = stdout(&out);
+        assert!(text.contains("Triad reaches 90 % of its best aggregate") || text.contains("Triad bandwidth still grows"), "{text}");
     }
 }
 

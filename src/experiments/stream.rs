@@ -175,7 +175,13 @@ fn analyse(rows: &[((usize, usize), [Vec<f64>; 4])], n: usize, llc: Option<u64>,
     }
     let best = triad.iter().map(|(_, g)| *g).fold(0.0, f64::max);
     let (at, _) = triad.iter().find(|(_, g)| *g >= 0.9 * best).copied().unwrap_or(((1, 1), 0.0));
-    let saturation = format!("Triad reaches 90 % of its best aggregate ({best:.2} GB/s) at {} rank(s) × {} thread(s)", at.0, at.1);
+    let last = triad.last().map_or((1, 1), |(p, _)| *p);
+    // Reaching 90 % only at the last point is no saturation: bandwidth was still growing.
+    let saturation = if at == last && triad.len() > 1 {
+        format!("Triad bandwidth still grows at the largest point ({best:.2} GB/s at {} rank(s) × {} thread(s)): no saturation within this job; run more workers per node to find it", at.0, at.1)
+    } else {
+        format!("Triad reaches 90 % of its best aggregate ({best:.2} GB/s) at {} rank(s) × {} thread(s)", at.0, at.1)
+    };
 
     let mut t = Table::new("stream");
     t.column("ranks", "1", Values::U64(ranks))

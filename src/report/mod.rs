@@ -6,6 +6,7 @@ mod comm;
 mod document;
 mod figure;
 mod load;
+mod stream;
 mod topology;
 
 use crate::cli::ReportArgs;
@@ -23,7 +24,7 @@ pub trait Section {
     fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 }
 
-const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &topology::Topology];
+const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &stream::Stream, &topology::Topology];
 
 fn runs_table(files: &[ResultsFile]) -> Block {
     let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];
