@@ -30,7 +30,7 @@ impl Cli {
     pub fn thread_level(&self) -> mpi::Threading {
         match &self.command {
             Command::Amdahl(_) | Command::Stream(_) => mpi::Threading::Funneled,
-            Command::Comm(_) | Command::Topology(_) | Command::Report(_) => mpi::Threading::Single,
+            Command::Comm(_) | Command::Topology(_) | Command::Memlat(_) | Command::Report(_) => mpi::Threading::Single,
         }
     }
 
@@ -40,6 +40,7 @@ impl Cli {
             Command::Amdahl(a) => ThreadRequest::Resolve(a.threads),
             Command::Topology(a) => ThreadRequest::Resolve(a.threads),
             Command::Stream(a) => ThreadRequest::Resolve(a.threads),
+            Command::Memlat(_) => ThreadRequest::Fixed(1, "single-threaded experiment"),
             Command::Comm(_) | Command::Report(_) => ThreadRequest::Fixed(1, "single-threaded experiment"),
         }
     }
@@ -79,7 +80,39 @@ pub enum Command {
     Comm(CommArgs),
     Topology(TopologyArgs),
     Stream(StreamArgs),
+    Memlat(MemlatArgs),
     Report(ReportArgs),
+}
+
+/// Memory latency by working-set size: the cache levels as steps, DRAM at the top.
+#[derive(Args, Debug, Clone)]
+#[command(long_about = "Memory latency by working-set size: the cache levels as steps, DRAM at the top.\n\n\
+    The lesson: memory is ~100 cycles away and caches hide it, until the working set outgrows \
+    them. memlat follows a dependent chain of pointers through one random cycle over \
+    cache-line-sized nodes (prefetchers cannot guess the next address, and each load waits for \
+    the one before), for working sets from 4 KiB to 4× the last-level cache, and reports ns per \
+    access. It finds the plateaus (L1, L2, L3, DRAM) from the curve's jumps and sets them beside \
+    the cache sizes the machine reports. Each node's first rank measures; every chase must end \
+    where it started, after whole laps of the cycle.\n\n\
+    Examples:\n  \
+    parahpc memlat\n  \
+    parahpc memlat --max-bytes 64M")]
+pub struct MemlatArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Largest working set, with an optional K/M/G suffix [default: 4× the last-level cache, at
+    /// least 16M]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_bytes: Option<u64>,
+
+    /// Accesses per timed chase, rounded up to whole laps of the cycle
+    #[arg(long, value_name = "N", default_value_t = 1 << 22, value_parser = parse_count)]
+    pub accesses: usize,
+
+    /// Timed chases per size (min and median reported)
+    #[arg(long, value_name = "R", default_value_t = 3, value_parser = parse_count)]
+    pub repeats: usize,
 }
 
 /// McCalpin's STREAM per rank and for the job: where memory bandwidth saturates.

@@ -17,6 +17,19 @@ pub fn format_number(x: f64) -> String {
     format!("{x:.*}", (3 - magnitude).clamp(0, 6) as usize)
 }
 
+/// A byte count for people: "512 B", "64 KiB", "1.5 MiB".
+pub fn format_bytes(n: f64) -> String {
+    let (value, unit) = if n < 1024.0 {
+        return format!("{} B", n.round());
+    } else if n < 1024.0 * 1024.0 {
+        (n / 1024.0, "KiB")
+    } else {
+        (n / 1024.0 / 1024.0, "MiB")
+    };
+    let text = format!("{value:.1}");
+    format!("{} {unit}", text.trim_end_matches(".0"))
+}
+
 fn cell(values: &Values, row: usize) -> String {
     match values {
         Values::F64(v) => format_number(v[row]),

@@ -7,7 +7,7 @@ use super::figure::{self, Figure, OrText};
 use super::load::ResultsFile;
 use super::Section;
 use crate::hockney::Hockney;
-use crate::output::console::format_number as num;
+use crate::output::console::{format_bytes as bytes, format_number as num};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -39,19 +39,6 @@ struct CommFigure {
     collectives: Vec<Line>,
     /// (title, ranks, row-major µs)
     matrix: Option<(String, usize, Vec<f64>)>,
-}
-
-/// A byte count for people: "512 B", "64 KiB", "1.5 MiB".
-pub fn bytes(n: f64) -> String {
-    let (value, unit) = if n < 1024.0 {
-        return format!("{} B", n.round());
-    } else if n < 1024.0 * 1024.0 {
-        (n / 1024.0, "KiB")
-    } else {
-        (n / 1024.0 / 1024.0, "MiB")
-    };
-    let text = format!("{value:.1}");
-    format!("{} {unit}", text.trim_end_matches(".0"))
 }
 
 /// An axis tick: log axes tick at powers of ten, so decimal units ("10 kB", "1 MB").

@@ -91,7 +91,7 @@ impl Section for Stream {
                 "{}: {} of arrays per rank. {}. Triad with one worker: {} GB/s; at best {} GB/s. \
                  Lesson: a few cores saturate the memory bus; past that point memory-bound code gains nothing from more cores.{}",
                 file.label,
-                super::comm::bytes(g.number(file, "stream", "bytes_per_rank")?),
+                crate::output::console::format_bytes(g.number(file, "stream", "bytes_per_rank")?),
                 g.text("saturation"),
                 triad.first().map_or("?".into(), |p| num(p.1)),
                 num(best),

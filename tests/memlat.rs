@@ -1,0 +1,57 @@
+//! `parahpc memlat` under mpirun with 1 and 2 ranks, on small working sets: every chase ends
+//! where it started, one node measures once, plateaus are recorded, bad sizes are refused. No
+//! assertion on latencies.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+
+const SMALL: &[&str] = &["memlat", "--max-bytes", "1M", "--accesses", "100000", "--repeats", "2", "-o", "m.h5"];
+
+#[test]
+fn one_rank_per_node_measures_every_size() {
+    for ranks in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = mpirun(ranks, SMALL, dir.path());
+        assert_success(&out);
+        let file = hdf5::File::open(dir.path().join("m.h5")).unwrap();
+        let g = file.group("memlat").unwrap();
+        assert_eq!(sorted(g.member_names().unwrap()), ["bytes", "host", "latency_ns_median", "latency_ns_min", "plateaus"]);
+        // 4 KiB, 8 KiB, ..., 1 MiB, for the one node.
+        assert_eq!(g.dataset("bytes").unwrap().read_raw::<u64>().unwrap(), (12..=20).map(|k| 1u64 << k).collect::<Vec<_>>());
+        let ns = g.dataset("latency_ns_min").unwrap().read_raw::<f64>().unwrap();
+        assert!(ns.iter().all(|x| x.is_finite() && *x > 0.0), "{ns:?}");
+        assert_eq!(str_attr(&g.dataset("latency_ns_min").unwrap(), "units"), "ns");
+        assert_eq!(u64_attr(&g, "validated"), 1);
+        let plateaus = file.group("memlat/plateaus").unwrap();
+        let first = plateaus.dataset("first_bytes").unwrap().read_raw::<u64>().unwrap();
+        let last = plateaus.dataset("last_bytes").unwrap().read_raw::<u64>().unwrap();
+        assert_eq!(first[0], 4096);
+        assert_eq!(*last.last().unwrap(), 1 << 20, "plateaus cover every size");
+        assert!(stdout(&out).contains("plateau 4 KiB to"), "{}", stdout(&out));
+    }
+}
+
+#[test]
+fn a_broken_chain_fails_the_run_and_bad_sizes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("mpirun")
+        .args(["--oversubscribe", "-n", "1", env!("CARGO_BIN_EXE_parahpc")])
+        .args(SMALL)
+        .env("PARAHPC_INJECT_FAULT", "break-cycle")
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("parahpc: error: validation failed on host"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    for (args, expected) in [(&["memlat", "--max-bytes", "1K"][..], "below the smallest working set"), (&["memlat", "--max-bytes", "64T"][..], "memlat needs")] {
+        let out = mpirun(1, args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
