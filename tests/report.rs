@@ -95,6 +95,27 @@ fn comm_results_get_their_figure_and_summary() {
 }
 
 #[test]
+fn memory_experiments_get_their_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_success(&mpirun(1, &["memlat", "--max-bytes", "256K", "--accesses", "50000", "-o", "m.h5"], dir.path()));
+    assert_success(&mpirun(2, &["stream", "--bytes", "24M", "--repeats", "2", "-o", "s.h5"], dir.path()));
+    assert_success(&mpirun(2, &["topology", "-o", "t.h5"], dir.path()));
+    assert_success(&report(&["m.h5", "s.h5", "t.h5", "-o", "rep"], dir.path()));
+    let rep = dir.path().join("rep");
+    for stem in ["memlat", "stream"] {
+        let png = std::fs::read(rep.join(format!("{stem}.png"))).unwrap();
+        assert_eq!(png_size(&png), (1000, 800), "{stem}");
+        assert!(png.len() > 10_000, "{stem}: a PNG of {} bytes is too small", png.len());
+    }
+    assert!(std::fs::read_to_string(rep.join("memlat.svg")).unwrap().contains("L1 = "));
+    assert!(std::fs::read_to_string(rep.join("stream.svg")).unwrap().contains("triad"));
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    for text in ["## memlat: memory is far away", "m: plateaus 4 KiB to", "## stream: the memory wall", "s: 24 MiB of arrays per rank", "## topology:", "| t | "] {
+        assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
+    }
+}
+
+#[test]
 fn bad_input_files_are_named_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (strong, _) = two_runs(dir.path());

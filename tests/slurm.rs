@@ -113,6 +113,18 @@ fn stream_job_measures_bandwidth_with_threads_from_cpus_per_task() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn memlat_job_measures_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sbatch(dir.path(), &[], "memlat.sbatch", &["--max-bytes", "256K", "--accesses", "50000"], &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-memlat-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    assert_eq!(file.dataset("memlat/bytes").unwrap().shape(), [7], "4 KiB to 256 KiB");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn topology_job_sees_srun_binding() {
     let dir = tempfile::tempdir().unwrap();
     let out = sbatch(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "topology.sbatch", &[], &[], true);

@@ -42,7 +42,7 @@ struct CommFigure {
 }
 
 /// An axis tick: log axes tick at powers of ten, so decimal units ("10 kB", "1 MB").
-fn tick_bytes(n: f64) -> String {
+pub(super) fn tick_bytes(n: f64) -> String {
     let (value, unit) = match n {
         n if n < 1e3 => (n, "B"),
         n if n < 1e6 => (n / 1e3, "kB"),
