@@ -13,6 +13,19 @@ pub fn allowed_cpus() -> std::io::Result<Vec<usize>> {
     }
 }
 
+/// Binds the calling thread to `cpu` alone.
+pub fn pin_current_thread(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; pid 0 is the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 /// CPUs online on this node.
 pub fn online_cpus() -> usize {
     // SAFETY: sysconf has no preconditions.

@@ -113,6 +113,19 @@ fn stream_job_measures_bandwidth_with_threads_from_cpus_per_task() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn falseshare_job_pins_threads_inside_its_cores() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sbatch(dir.path(), &["--cpus-per-task=2"], "falseshare.sbatch", &["--iters", "10000", "--repeats", "2"], &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-falseshare-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    assert_eq!(u64_attr(&file, "threads_per_rank"), 2);
+    assert!(file.dataset("falseshare/layout").unwrap().shape()[0] >= 2);
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn memlat_job_measures_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let out = sbatch(dir.path(), &[], "memlat.sbatch", &["--max-bytes", "256K", "--accesses", "50000"], &[], true);

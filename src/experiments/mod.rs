@@ -2,6 +2,7 @@
 
 pub mod amdahl;
 pub mod comm;
+pub mod falseshare;
 pub mod memlat;
 pub mod stream;
 pub mod topology;
@@ -32,6 +33,7 @@ pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
         Command::Topology(args) => topology::run(ctx, args),
         Command::Stream(args) => stream::run(ctx, args),
         Command::Memlat(args) => memlat::run(ctx, args),
+        Command::Falseshare(args) => falseshare::run(ctx, args),
         Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

@@ -4,6 +4,7 @@
 mod amdahl;
 mod comm;
 mod document;
+mod falseshare;
 mod figure;
 mod load;
 mod memlat;
@@ -25,7 +26,7 @@ pub trait Section {
     fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 }
 
-const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &memlat::Memlat, &stream::Stream, &topology::Topology];
+const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &memlat::Memlat, &stream::Stream, &topology::Topology, &falseshare::Falseshare];
 
 fn runs_table(files: &[ResultsFile]) -> Block {
     let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];

@@ -1,0 +1,46 @@
+//! `parahpc falseshare` alone and under mpirun: packed and padded counters are counted exactly,
+//! the table has both layouts per placement, one thread is refused. No assertion on times.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+
+fn falseshare(args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new("mpirun");
+    cmd.args(["--oversubscribe", "--bind-to", "none", "-n", "1", env!("CARGO_BIN_EXE_parahpc"), "falseshare"]).args(args);
+    if let Some(f) = fault {
+        cmd.env("PARAHPC_INJECT_FAULT", f);
+    }
+    cmd.current_dir(dir).stdin(Stdio::null()).output().unwrap()
+}
+
+#[test]
+fn packed_and_padded_counters_are_counted_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = falseshare(&["--threads", "2", "--iters", "100000", "--repeats", "2", "-o", "f.h5"], dir.path(), None);
+    assert_success(&out);
+    let file = hdf5::File::open(dir.path().join("f.h5")).unwrap();
+    let g = file.group("falseshare").unwrap();
+    assert_eq!(sorted(g.member_names().unwrap()), ["layout", "ns_per_increment", "placement", "slowdown", "threads", "time_min_s"]);
+    let layouts: Vec<String> =
+        g.dataset("layout").unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap().iter().map(|s| s.as_str().to_string()).collect();
+    assert!(layouts.len() >= 2 && layouts.chunks(2).all(|c| c == ["packed", "padded"]), "{layouts:?}");
+    let slowdown = g.dataset("slowdown").unwrap().read_raw::<f64>().unwrap();
+    assert!(slowdown.iter().skip(1).step_by(2).all(|s| *s == 1.0), "padded is the reference: {slowdown:?}");
+    assert_eq!(u64_attr(&g, "validated"), 1);
+    assert_eq!(u64_attr(&g, "padding_bytes"), 128);
+    assert!(stdout(&out).contains("pad per-thread data to its own cache line"));
+}
+
+#[test]
+fn a_lost_increment_fails_and_one_thread_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = falseshare(&["--threads", "2", "--iters", "1000", "-o", "f.h5"], dir.path(), Some("lose-increment"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("parahpc: error: validation failed: counter 0 holds 999, not 1000"), "{}", stderr(&out));
+    let out = falseshare(&["--threads", "1"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("falseshare needs at least 2 threads"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
