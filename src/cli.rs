@@ -37,11 +37,11 @@ impl Cli {
     /// How many threads each rank of the command's experiment runs.
     pub fn threads(&self) -> ThreadRequest {
         match &self.command {
-            Command::Amdahl(a) => ThreadRequest::Resolve(a.threads),
-            Command::Topology(a) => ThreadRequest::Resolve(a.threads),
-            Command::Stream(a) => ThreadRequest::Resolve(a.threads),
+            Command::Amdahl(a) => ThreadRequest::Resolve(a.threads.count),
+            Command::Topology(a) => ThreadRequest::Resolve(a.threads.count),
+            Command::Stream(a) => ThreadRequest::Resolve(a.threads.count),
             Command::Memlat(_) => ThreadRequest::Fixed(1, "single-threaded experiment"),
-            Command::Falseshare(a) => ThreadRequest::Resolve(a.threads),
+            Command::Falseshare(a) => ThreadRequest::Resolve(a.threads.count),
             Command::Comm(_) | Command::Report(_) => ThreadRequest::Fixed(1, "single-threaded experiment"),
         }
     }
@@ -53,6 +53,15 @@ impl Cli {
 pub enum ThreadRequest {
     Resolve(Option<usize>),
     Fixed(usize, &'static str),
+}
+
+/// `--threads`, for the experiments that run threads.
+#[derive(Args, Debug, Clone)]
+pub struct ThreadArgs {
+    /// Threads per rank [default: $RAYON_NUM_THREADS, else $SLURM_CPUS_PER_TASK, else the
+    /// CPUs this rank is bound to, shared among the ranks of this node bound to the same CPUs]
+    #[arg(long = "threads", value_name = "N", value_parser = parse_count)]
+    pub count: Option<usize>,
 }
 
 /// Options every experiment takes.
@@ -103,9 +112,8 @@ pub struct FalseshareArgs {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Threads, each with its own counter [default: as amdahl resolves them]
-    #[arg(long, value_name = "N", value_parser = parse_count)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
 
     /// Increments per thread
     #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = parse_iterations)]
@@ -164,9 +172,8 @@ pub struct StreamArgs {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Threads per rank [default: as amdahl resolves them]
-    #[arg(long, value_name = "N", value_parser = parse_count)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
 
     /// Bytes of the three arrays per rank, with an optional K/M/G suffix [default: 4× the
     /// last-level cache, at least 64M]
@@ -194,9 +201,8 @@ pub struct TopologyArgs {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Threads per rank to judge the binding for [default: as amdahl resolves them]
-    #[arg(long, value_name = "N", value_parser = parse_count)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
 }
 
 /// Message passing, measured: what a message between ranks costs, and what collectives cost.
@@ -301,10 +307,8 @@ pub struct AmdahlArgs {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Threads per rank [default: $RAYON_NUM_THREADS, else $SLURM_CPUS_PER_TASK, else the
-    /// CPUs this rank is bound to, shared among the ranks of this node bound to the same CPUs]
-    #[arg(long, value_name = "N", value_parser = parse_count)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
 
     /// What the work is
     #[arg(long, value_enum, default_value_t = KernelKind::Spin)]

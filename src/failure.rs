@@ -51,3 +51,9 @@ impl From<anyhow::Error> for Failure {
 }
 
 pub type Outcome<T> = Result<T, Failure>;
+
+/// Test hook: whether PARAHPC_INJECT_FAULT names `fault`. Experiments inject the fault it names
+/// (a lost iteration, a corrupted byte) so that tests prove their checks fail the run.
+pub fn injected(fault: &str) -> bool {
+    std::env::var("PARAHPC_INJECT_FAULT").is_ok_and(|v| v == fault)
+}

@@ -86,14 +86,8 @@ fn compute_and_memory_kernels_verify_their_work() {
 #[test]
 fn a_lost_iteration_fails_the_run_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("mpirun")
-        .args(["--oversubscribe", "-n", "3", env!("CARGO_BIN_EXE_parahpc")])
-        .args(["amdahl", "--kernel", "spin", "--threads", "1", "--work", "0.1", "--repeats", "1", "-o", "f.h5"])
-        .env("PARAHPC_INJECT_FAULT", "lose-iteration")
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let args = ["amdahl", "--kernel", "spin", "--threads", "1", "--work", "0.1", "--repeats", "1", "-o", "f.h5"];
+    let out = mpirun_with_fault(3, &args, dir.path(), "lose-iteration");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("parahpc: error: verification failed on 3 ranks"), "{}", stderr(&out));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

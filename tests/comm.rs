@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const SMALL: &[&str] = &["comm", "--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--window", "4"];
 /// 1, 2, 4, ..., 4096 bytes.
@@ -126,14 +126,7 @@ fn corrupted_data_fails_validation_and_writes_nothing() {
         ("corrupt-collective", "validation failed: broadcast of 1 B: byte 0 received by rank 1 is wrong"),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("mpirun")
-            .args(["--oversubscribe", "-n", "2", env!("CARGO_BIN_EXE_parahpc")])
-            .args(SMALL)
-            .env("PARAHPC_INJECT_FAULT", fault)
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = mpirun_with_fault(2, SMALL, dir.path(), fault);
         assert_eq!(out.status.code(), Some(1), "{fault}: {}", stderr(&out));
         assert!(stderr(&out).contains(&format!("parahpc: error: {expected}")), "{fault}: {}", stderr(&out));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

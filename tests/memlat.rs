@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
 
 const SMALL: &[&str] = &["memlat", "--max-bytes", "1M", "--accesses", "100000", "--repeats", "2", "-o", "m.h5"];
 
@@ -36,14 +35,7 @@ fn one_rank_per_node_measures_every_size() {
 #[test]
 fn a_broken_chain_fails_the_run_and_bad_sizes_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("mpirun")
-        .args(["--oversubscribe", "-n", "1", env!("CARGO_BIN_EXE_parahpc")])
-        .args(SMALL)
-        .env("PARAHPC_INJECT_FAULT", "break-cycle")
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = mpirun_with_fault(1, SMALL, dir.path(), "break-cycle");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("parahpc: error: validation failed on host"), "{}", stderr(&out));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
 
 const SMALL: &[&str] = &["stream", "--bytes", "24M", "--repeats", "3", "-o", "s.h5"];
 
@@ -63,14 +62,7 @@ fn impossible_sizes_are_refused_before_allocating() {
 #[test]
 fn a_damaged_array_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("mpirun")
-        .args(["--oversubscribe", "-n", "2", env!("CARGO_BIN_EXE_parahpc")])
-        .args(SMALL)
-        .env("PARAHPC_INJECT_FAULT", "corrupt-array")
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = mpirun_with_fault(2, SMALL, dir.path(), "corrupt-array");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("parahpc: error: validation failed on rank 0 (1 ranks × 1 threads): array c"), "{}", stderr(&out));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

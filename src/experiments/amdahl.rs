@@ -20,9 +20,6 @@ use std::ops::Range;
 const SERIAL_BASE: u64 = 1 << 62;
 /// How long calibration measures the kernel for.
 const CALIBRATION_SECONDS: f64 = 0.2;
-/// Test hook: with this variable set to `lose-iteration`, the last worker skips one iteration
-/// on the last point of the sweep, which the verification must catch.
-const FAULT_VARIABLE: &str = "PARAHPC_INJECT_FAULT";
 
 /// One configuration of the sweep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,7 +279,8 @@ pub fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<()> {
         load.serial_iterations, load.parallel_iterations, if args.weak { " per worker" } else { "" },
     ));
 
-    let inject_fault = std::env::var(FAULT_VARIABLE).is_ok_and(|v| v == "lose-iteration");
+    // Test hook: the last worker skips one iteration on the last point.
+    let inject_fault = crate::failure::injected("lose-iteration");
     let mut measured = Vec::new();
     let mut my_busy = Vec::new();
     let mut reference: Option<Checksums> = None;

@@ -20,10 +20,6 @@ const DATA: i32 = 1;
 const ACK: i32 = 2;
 /// Allgather and alltoall move ranks × size bytes per rank: sizes beyond this total are skipped.
 const COLLECTIVE_BUFFER_LIMIT: u64 = 64 << 20;
-/// Test hook: with this variable set to `corrupt-message`, the receiver of the point-to-point
-/// check pass flips a byte; with `corrupt-collective`, rank 1 flips a byte a broadcast brought
-/// it. The checks must catch both.
-const FAULT_VARIABLE: &str = "PARAHPC_INJECT_FAULT";
 
 /// Two ranks that exchange messages.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -368,8 +364,9 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
     };
     let mut win = Window::new(2 * args.window);
     let validate = !args.no_validate;
-    let fault = std::env::var(FAULT_VARIABLE).unwrap_or_default();
-    let (corrupt_message, corrupt_collective) = (fault == "corrupt-message", fault == "corrupt-collective");
+    // Test hooks: the receiver of the point-to-point check pass flips a byte, or rank 1 flips a
+    // byte a broadcast brought it.
+    let (corrupt_message, corrupt_collective) = (crate::failure::injected("corrupt-message"), crate::failure::injected("corrupt-collective"));
     let world = &ctx.world;
     let matrix_pairs = if args.all_pairs { ctx.size * (ctx.size - 1) / 2 } else { 0 };
     let collective_steps: usize = OPS.iter().map(|op| op.sizes(&sizes, ctx.size).len()).sum();

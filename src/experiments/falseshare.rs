@@ -46,7 +46,7 @@ fn run_layout(pool: &rayon::ThreadPool, packed: bool, threads: usize, iters: u64
         });
         best = best.min(start.elapsed().as_secs_f64());
         // Test hook: one increment lost, which the count check must catch.
-        if std::env::var("PARAHPC_INJECT_FAULT").is_ok_and(|v| v == "lose-increment") {
+        if crate::failure::injected("lose-increment") {
             p.0[0].fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             q.0[0].0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         }

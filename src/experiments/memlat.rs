@@ -13,9 +13,6 @@ use crate::topology::Topology;
 use mpi::traits::*;
 use std::path::Path;
 
-/// Test hook: with this variable set to `break-cycle`, each chase gets stuck before its end,
-/// which the check must catch.
-const FAULT_VARIABLE: &str = "PARAHPC_INJECT_FAULT";
 /// A jump of more than 30 % from one size to the next starts a new plateau.
 const JUMP: f64 = 1.3;
 
@@ -50,7 +47,8 @@ pub fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<()> {
         if measuring && verdict.is_ok() {
             let n = (size / std::mem::size_of::<Node>() as u64).max(1) as usize;
             let mut nodes = cycle(n, size);
-            if n > 1 && std::env::var(FAULT_VARIABLE).is_ok_and(|v| v == "break-cycle") {
+            // Test hook: the chase gets stuck before its end.
+            if n > 1 && crate::failure::injected("break-cycle") {
                 break_cycle(&mut nodes);
             }
             // Whole laps only: the chase must end where it started.

@@ -16,9 +16,6 @@ use mpi::traits::*;
 use std::sync::Mutex;
 
 const SCALAR: f64 = 3.0;
-/// Test hook: with this variable set to `corrupt-array`, one element is damaged after the
-/// kernels ran, which STREAM's check must catch.
-const FAULT_VARIABLE: &str = "PARAHPC_INJECT_FAULT";
 const KERNELS: [&str; 4] = ["copy", "scale", "add", "triad"];
 /// Bytes each kernel moves per element, as STREAM counts them (no write-allocate traffic).
 const BYTES_PER_ELEMENT: [u64; 4] = [16, 16, 24, 24];
@@ -79,7 +76,8 @@ fn measure(sub: &SimpleCommunicator, pool: &rayon::ThreadPool, threads: usize, n
             time.push(slowest);
         }
     }
-    if std::env::var(FAULT_VARIABLE).is_ok_and(|v| v == "corrupt-array") {
+    // Test hook: one element damaged after the kernels ran.
+    if crate::failure::injected("corrupt-array") {
         chunks[0].lock().unwrap().c[0] = 0.0;
     }
     let want = k::expected(repeats, SCALAR);

@@ -32,6 +32,18 @@ pub fn mpirun(ranks: usize, args: &[&str], dir: &Path) -> Output {
         .expect("mpirun runs (scripts/test.sh installs OpenMPI)")
 }
 
+/// As `mpirun`, with PARAHPC_INJECT_FAULT naming `fault`.
+pub fn mpirun_with_fault(ranks: usize, args: &[&str], dir: &Path, fault: &str) -> Output {
+    Command::new("mpirun")
+        .args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc")])
+        .args(args)
+        .env("PARAHPC_INJECT_FAULT", fault)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("mpirun runs")
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
