@@ -6,17 +6,26 @@ mod common;
 use common::*;
 use std::process::{Command, Stdio};
 
-fn falseshare(args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std::process::Output {
+fn falseshare_on(ranks: usize, args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std::process::Output {
     let mut cmd = Command::new("mpirun");
-    cmd.args(["--oversubscribe", "--bind-to", "none", "-n", "1", env!("CARGO_BIN_EXE_parahpc"), "falseshare"]).args(args);
+    cmd.args(["--oversubscribe", "--bind-to", "none", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc"), "falseshare"]).args(args);
     if let Some(f) = fault {
         cmd.env("PARAHPC_INJECT_FAULT", f);
     }
     cmd.current_dir(dir).stdin(Stdio::null()).output().unwrap()
 }
 
+fn falseshare(args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std::process::Output {
+    falseshare_on(1, args, dir, fault)
+}
+
 #[test]
 fn packed_and_padded_counters_are_counted_exactly() {
+    // Two ranks on one node: its first rank measures, once.
+    let dir = tempfile::tempdir().unwrap();
+    let out = falseshare_on(2, &["--threads", "2", "--iters", "100000", "--repeats", "2", "-o", "f.h5"], dir.path(), None);
+    assert_success(&out);
+    assert_eq!(stdout(&out).matches("False sharing:").count(), 1, "{}", stdout(&out));
     let dir = tempfile::tempdir().unwrap();
     let out = falseshare(&["--threads", "2", "--iters", "100000", "--repeats", "2", "-o", "f.h5"], dir.path(), None);
     assert_success(&out);

@@ -10,7 +10,7 @@ const SMALL: &[&str] = &["memlat", "--max-bytes", "1M", "--accesses", "100000", 
 
 #[test]
 fn one_rank_per_node_measures_every_size() {
-    for ranks in [1, 2] {
+    for ranks in [1, 2, 4] {
         let dir = tempfile::tempdir().unwrap();
         let out = mpirun(ranks, SMALL, dir.path());
         assert_success(&out);
