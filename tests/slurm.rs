@@ -126,6 +126,19 @@ fn falseshare_job_pins_threads_inside_its_cores() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn countdown_job_runs_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
+    let out = sbatch(dir.path(), &options, "countdown.sbatch", &["--n", "100000", "--threads", "1"], &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-countdown-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    assert_eq!(file.dataset("countdown/mode").unwrap().shape(), [2], "serial and ranks");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn memlat_job_measures_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let out = sbatch(dir.path(), &[], "memlat.sbatch", &["--max-bytes", "256K", "--accesses", "50000"], &[], true);

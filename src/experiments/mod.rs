@@ -2,6 +2,7 @@
 
 pub mod amdahl;
 pub mod comm;
+pub mod countdown;
 pub mod falseshare;
 pub mod memlat;
 pub mod stream;
@@ -34,6 +35,7 @@ pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
         Command::Stream(args) => stream::run(ctx, args),
         Command::Memlat(args) => memlat::run(ctx, args),
         Command::Falseshare(args) => falseshare::run(ctx, args),
+        Command::Countdown(args) => countdown::run(ctx, args),
         Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

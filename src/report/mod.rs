@@ -3,6 +3,7 @@
 
 mod amdahl;
 mod comm;
+mod countdown;
 mod document;
 mod falseshare;
 mod figure;
@@ -26,7 +27,7 @@ pub trait Section {
     fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 }
 
-const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &memlat::Memlat, &stream::Stream, &topology::Topology, &falseshare::Falseshare];
+const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &memlat::Memlat, &stream::Stream, &topology::Topology, &falseshare::Falseshare, &countdown::Countdown];
 
 fn runs_table(files: &[ResultsFile]) -> Block {
     let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];

@@ -1,0 +1,22 @@
+//! The seed's GIL experiment: count down from n, one decrement at a time. An opaque value per
+//! iteration keeps the compiler from replacing the loop by its closed form.
+
+/// Counts `n` down to zero and returns what is left: 0, unless an iteration was skipped.
+pub fn countdown(n: u64) -> u64 {
+    let mut n = n;
+    while n > 0 {
+        n = std::hint::black_box(n) - 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_down_to_zero_one_step_at_a_time() {
+        assert_eq!(countdown(0), 0);
+        assert_eq!(countdown(1_000_000), 0);
+    }
+}
