@@ -7,17 +7,7 @@
 # parahpc runs at exactly those sizes, and its minimum latency is compared, with ping-pong
 # bandwidth taken as bytes / minimum one-way time.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-"$repo/scripts/setup.sh"
-if ! command -v hpcc >/dev/null; then
-  [[ $(id -u) == 0 ]] || { echo "bench-comm: install the Debian package hpcc" >&2; exit 1; }
-  apt-get install -y -qq --no-install-recommends hpcc >/dev/null
-fi
-cargo build --release --locked --manifest-path "$repo/Cargo.toml"
-source "$repo/scripts/mpi-env.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+source "$(dirname "$0")/bench-setup.sh"
 
 # HPCC's example input, on a 1 × 2 process grid with a small HPL problem (its other tests run too).
 sed -e 's/^2 *Ps/1            Ps/' /usr/share/doc/hpcc/examples/_hpccinf.txt > hpccinf.txt

@@ -6,17 +6,7 @@
 # (256 MB for the three), beyond this class of machine's caches. parahpc runs at exactly the size
 # HPCC reports ("Array size"), one thread per rank, and its 2-rank point is compared.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-"$repo/scripts/setup.sh"
-if ! command -v hpcc >/dev/null; then
-  [[ $(id -u) == 0 ]] || { echo "bench-stream: install the Debian package hpcc" >&2; exit 1; }
-  apt-get install -y -qq --no-install-recommends hpcc >/dev/null
-fi
-cargo build --release --locked --manifest-path "$repo/Cargo.toml"
-source "$repo/scripts/mpi-env.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+source "$(dirname "$0")/bench-setup.sh"
 
 sed -e 's/^2 *Ps/1            Ps/' -e 's/^1000 *Ns/8000         Ns/' /usr/share/doc/hpcc/examples/_hpccinf.txt > hpccinf.txt
 mpirun -n 2 hpcc >/dev/null

@@ -12,10 +12,6 @@ const SMALL: &[&str] = &["comm", "--max-bytes", "4K", "--iters", "20", "--warmup
 /// 1, 2, 4, ..., 4096 bytes.
 const SIZES: usize = 13;
 
-fn strings(ds: &hdf5::Dataset) -> Vec<String> {
-    ds.read_raw::<hdf5::types::VarLenUnicode>().unwrap().iter().map(|s| s.as_str().to_string()).collect()
-}
-
 fn columns(g: &hdf5::Group) -> Vec<String> {
     sorted(g.member_names().unwrap())
 }

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 
 fn modes(file: &hdf5::File) -> Vec<String> {
-    file.dataset("countdown/mode").unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap().iter().map(|s| s.as_str().to_string()).collect()
+    strings(&file.dataset("countdown/mode").unwrap())
 }
 
 #[test]

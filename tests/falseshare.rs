@@ -32,8 +32,7 @@ fn packed_and_padded_counters_are_counted_exactly() {
     let file = hdf5::File::open(dir.path().join("f.h5")).unwrap();
     let g = file.group("falseshare").unwrap();
     assert_eq!(sorted(g.member_names().unwrap()), ["layout", "ns_per_increment", "placement", "slowdown", "threads", "time_min_s"]);
-    let layouts: Vec<String> =
-        g.dataset("layout").unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap().iter().map(|s| s.as_str().to_string()).collect();
+    let layouts = strings(&g.dataset("layout").unwrap());
     assert!(layouts.len() >= 2 && layouts.chunks(2).all(|c| c == ["packed", "padded"]), "{layouts:?}");
     let slowdown = g.dataset("slowdown").unwrap().read_raw::<f64>().unwrap();
     assert!(slowdown.iter().skip(1).step_by(2).all(|s| *s == 1.0), "padded is the reference: {slowdown:?}");

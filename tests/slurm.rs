@@ -73,8 +73,8 @@ fn amdahl_job_runs_two_ranks_under_srun_and_records_the_job() {
     assert_eq!(str_attr(&file, "slurm_job_id"), id);
     assert_eq!(str_attr(&file, "slurm_ntasks"), "2");
     // srun bound each rank to a core of its own.
-    let cpusets = file.dataset("cpusets").unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap();
-    assert_ne!(cpusets[0].as_str(), cpusets[1].as_str());
+    let cpusets = strings(&file.dataset("cpusets").unwrap());
+    assert_ne!(cpusets[0], cpusets[1]);
 }
 
 #[test]

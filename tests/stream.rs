@@ -22,8 +22,7 @@ fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
         );
         assert_eq!(u64_attr(&g, "validated"), 1);
         assert_eq!(u64_attr(&g, "elements_per_rank"), 1 << 20);
-        let kernels: Vec<String> =
-            g.dataset("kernel").unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap().iter().map(|s| s.as_str().to_string()).collect();
+        let kernels = strings(&g.dataset("kernel").unwrap());
         assert_eq!(kernels.len(), 4 * points.len());
         assert_eq!(kernels[..4], ["copy", "scale", "add", "triad"]);
         let got: Vec<(u64, u64)> = g

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use std::process::{Command, Stdio};
 
-fn strings(file: &hdf5::File, path: &str) -> Vec<String> {
-    file.dataset(path).unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap().iter().map(|s| s.as_str().to_string()).collect()
+fn strings_at(file: &hdf5::File, path: &str) -> Vec<String> {
+    strings(&file.dataset(path).unwrap())
 }
 
 fn topology(ranks: usize, bind: &str, extra: &[&str], dir: &std::path::Path) -> hdf5::File {
@@ -34,9 +34,9 @@ fn every_rank_is_listed_with_its_place() {
             ["core_ids", "cpuset", "flags", "host", "nodes", "numa_node", "rank", "threads"]
         );
         assert_eq!(g.dataset("rank").unwrap().read_raw::<u64>().unwrap(), (0..ranks as u64).collect::<Vec<_>>());
-        assert_eq!(strings(&file, "topology/cpuset"), strings(&file, "cpusets"), "the same facts every file records");
-        assert_eq!(strings(&file, "topology/core_ids"), strings(&file, "core_ids"));
-        assert!(strings(&file, "topology/core_ids").iter().all(|c| !c.is_empty()));
+        assert_eq!(strings_at(&file, "topology/cpuset"), strings_at(&file, "cpusets"), "the same facts every file records");
+        assert_eq!(strings_at(&file, "topology/core_ids"), strings_at(&file, "core_ids"));
+        assert!(strings_at(&file, "topology/core_ids").iter().all(|c| !c.is_empty()));
         let nodes = file.group("topology/nodes").unwrap();
         assert_eq!(nodes.dataset("host").unwrap().shape(), [1], "one node, listed once");
         let pus = nodes.dataset("pus").unwrap().read_raw::<u64>().unwrap()[0];
@@ -44,7 +44,7 @@ fn every_rank_is_listed_with_its_place() {
         assert!(pus >= cores && cores >= 1);
         assert_eq!(str_attr(&nodes.dataset("l1d_bytes").unwrap(), "units"), "B");
         // Unbound ranks share every core: each is flagged, a rank alone is not.
-        let flags = strings(&file, "topology/flags");
+        let flags = strings_at(&file, "topology/flags");
         if ranks == 1 {
             assert_eq!(flags, [""]);
         } else {
@@ -58,11 +58,11 @@ fn every_rank_is_listed_with_its_place() {
 fn ranks_bound_to_their_own_cores_are_clean_and_extra_threads_are_flagged() {
     let dir = tempfile::tempdir().unwrap();
     let file = topology(2, "core", &[], dir.path());
-    assert_eq!(strings(&file, "topology/flags"), ["", ""]);
-    let cores = strings(&file, "topology/core_ids");
+    assert_eq!(strings_at(&file, "topology/flags"), ["", ""]);
+    let cores = strings_at(&file, "topology/core_ids");
     assert_ne!(cores[0], cores[1]);
 
     let dir = tempfile::tempdir().unwrap();
     let file = topology(2, "core", &["--threads", "3"], dir.path());
-    assert!(strings(&file, "topology/flags").iter().all(|f| f.contains("3 threads on 1 core(s)")));
+    assert!(strings_at(&file, "topology/flags").iter().all(|f| f.contains("3 threads on 1 core(s)")));
 }

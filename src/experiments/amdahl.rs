@@ -1,6 +1,7 @@
 //! `parahpc amdahl`: the strong-scaling (or, with --weak, Gustafson's weak-scaling) curve of
 //! this machine in one launch, with the fitted serial fraction and the Amdahl ceiling.
 
+use super::doubling_up_to;
 use crate::cli::{AmdahlArgs, KernelKind, Sweep};
 use crate::context::{gib, RunContext};
 use crate::failure::{Failure, Outcome};
@@ -37,13 +38,6 @@ impl Point {
         let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         format!("{} × {}", plural(self.ranks, "rank"), plural(self.threads, "thread"))
     }
-}
-
-/// 1, 2, 4, ... below `n`, then `n` itself.
-fn doubling_up_to(n: usize) -> Vec<usize> {
-    let mut v: Vec<usize> = std::iter::successors(Some(1usize), |&k| Some(k * 2)).take_while(|&k| k < n).collect();
-    v.push(n);
-    v
 }
 
 /// The configurations to measure, fewest workers first. The first is the baseline that

@@ -16,14 +16,6 @@ use std::path::Path;
 /// A jump of more than 30 % from one size to the next starts a new plateau.
 const JUMP: f64 = 1.3;
 
-fn sizes(max: u64) -> Vec<u64> {
-    let mut v: Vec<u64> = std::iter::successors(Some(4096u64), |&s| Some(s * 2)).take_while(|&s| s <= max).collect();
-    if v.last() != Some(&max) {
-        v.push(max);
-    }
-    v
-}
-
 pub fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<()> {
     let topology = Topology::read(Path::new("/"));
     let levels = topology.cache_levels();
@@ -37,7 +29,7 @@ pub fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<()> {
     ctx.check_node_memory(if measuring { max } else { 0 }, "memlat", "lower --max-bytes")?;
     let output = OutputPlan::prepare(ctx, &args.common, "memlat")?;
 
-    let sizes = sizes(max);
+    let sizes = crate::message::sizes(4096, max);
     let progress = Progress::new("memlat", sizes.len() as u64, ctx.is_root() && !args.common.quiet);
     let mut mine = vec![f64::NAN; 2 * sizes.len()];
     let mut verdict = Ok(());

@@ -13,6 +13,13 @@ use crate::context::RunContext;
 use crate::failure::{Failure, Outcome};
 use crate::output::{self, files::OutputPlan, Results};
 
+/// 1, 2, 4, ... below `n`, then `n` itself: the worker counts a sweep measures.
+pub fn doubling_up_to(n: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = std::iter::successors(Some(1usize), |&k| Some(k * 2)).take_while(|&k| k < n).collect();
+    v.push(n);
+    v
+}
+
 /// Saves `results`; a run stopped by `signal` then fails with status 128 + signal, saying where
 /// the completed part went (`results.incomplete` says how far it got).
 pub fn save_and_finish(ctx: &RunContext, output: &OutputPlan, results: &Results, signal: Option<i32>) -> Outcome<()> {

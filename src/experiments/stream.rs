@@ -2,6 +2,7 @@
 //! one rank and then over ranks, to show where memory bandwidth saturates (the memory-bound half
 //! of the Amdahl story).
 
+use super::doubling_up_to;
 use crate::cli::StreamArgs;
 use crate::context::{gib, RunContext};
 use crate::failure::{Failure, Outcome};
@@ -25,13 +26,6 @@ struct Chunk {
     a: Vec<f64>,
     b: Vec<f64>,
     c: Vec<f64>,
-}
-
-/// 1, 2, 4, ... below `n`, then `n`.
-fn doubling_up_to(n: usize) -> Vec<usize> {
-    let mut v: Vec<usize> = std::iter::successors(Some(1usize), |&k| Some(k * 2)).take_while(|&k| k < n).collect();
-    v.push(n);
-    v
 }
 
 /// (ranks, threads): threads 1..T on one rank, then ranks 1..N with T threads each.

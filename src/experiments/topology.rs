@@ -4,7 +4,7 @@
 //! a rank spanning NUMA nodes.
 
 use crate::cli::TopologyArgs;
-use crate::context::{all_gather_strings, RunContext};
+use crate::context::{all_gather_strings, gib, RunContext};
 use crate::failure::Outcome;
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
 use crate::topology::{binding_problems, Placement, Topology};
@@ -86,7 +86,6 @@ pub fn run(ctx: &RunContext, args: &TopologyArgs) -> Outcome<()> {
             .attr("problems", AttrValue::U64(flags.iter().filter(|f| !f.is_empty()).count() as u64));
 
         for (host, f) in &hosts {
-            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
             let kib = |b: u64| b / 1024;
             println!(
                 "node {host}: {} package(s), {} NUMA node(s) with {:.1} GiB, {} cores, {} PUs ({}), caches L1d {} KiB, L2 {} KiB, L3 {} KiB × {}",

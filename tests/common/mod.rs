@@ -62,6 +62,11 @@ pub fn sorted(names: Vec<String>) -> Vec<String> {
     names
 }
 
+/// A dataset of strings, as Rust strings.
+pub fn strings(ds: &hdf5::Dataset) -> Vec<String> {
+    ds.read_raw::<VarLenUnicode>().unwrap().iter().map(|s| s.as_str().to_string()).collect()
+}
+
 pub fn str_attr(loc: &hdf5::Location, name: &str) -> String {
     loc.attr(name).unwrap().read_scalar::<VarLenUnicode>().unwrap().as_str().to_string()
 }
