@@ -15,6 +15,7 @@ mod mpi_window;
 mod output;
 mod progress;
 mod report;
+mod rma;
 mod scaling_laws;
 mod signals;
 mod stats;

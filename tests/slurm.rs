@@ -139,6 +139,21 @@ fn countdown_job_runs_every_mode() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn bank_job_shares_one_balance_between_its_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
+    let out = sbatch(dir.path(), &options, "bank.sbatch", &["--delay-us", "100", "--repeats", "1"], &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-bank-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let g = file.group("bank").unwrap();
+    assert_eq!(u64_attr(&g, "validated"), 1);
+    assert_eq!(g.dataset("workers").unwrap().read_raw::<u64>().unwrap()[6], 2, "ranks atomic ran on both tasks");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn memlat_job_measures_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let out = sbatch(dir.path(), &[], "memlat.sbatch", &["--max-bytes", "256K", "--accesses", "50000"], &[], true);

@@ -1,6 +1,7 @@
 //! One module per experiment; each turns a lesson into a measurement.
 
 pub mod amdahl;
+pub mod bank;
 pub mod comm;
 pub mod countdown;
 pub mod falseshare;
@@ -43,6 +44,7 @@ pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
         Command::Memlat(args) => memlat::run(ctx, args),
         Command::Falseshare(args) => falseshare::run(ctx, args),
         Command::Countdown(args) => countdown::run(ctx, args),
+        Command::Bank(args) => bank::run(ctx, args),
         Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

@@ -2,6 +2,7 @@
 //! that is a wrapping sum of per-iteration hashes, so the total does not depend on how the
 //! range was split between ranks and threads: a lost or repeated iteration changes it.
 
+pub mod bank;
 pub mod countdown;
 pub mod falseshare;
 pub mod memlat;
