@@ -57,3 +57,26 @@ pub type Outcome<T> = Result<T, Failure>;
 pub fn injected(fault: &str) -> bool {
     std::env::var("PARAHPC_INJECT_FAULT").is_ok_and(|v| v == fault)
 }
+
+/// Panics on this rank while `catching_panics` runs are the caller's to report: the panic hook
+/// leaves them alone instead of aborting the job.
+static CATCHING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs `f`, during which the panics of tasks (caught with `catch_unwind`, on any thread of
+/// this rank) do not abort the job.
+pub fn catching_panics<R>(f: impl FnOnce() -> R) -> R {
+    use std::sync::atomic::Ordering;
+    CATCHING.fetch_add(1, Ordering::SeqCst);
+    let r = f();
+    CATCHING.fetch_sub(1, Ordering::SeqCst);
+    r
+}
+
+pub fn panics_are_caught() -> bool {
+    CATCHING.load(std::sync::atomic::Ordering::SeqCst) > 0
+}
+
+/// The message a caught panic carried.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic with no message".into())
+}

@@ -34,6 +34,10 @@ use mpi::Threading;
 fn abort_job_on_panic() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A task farm reports its tasks' panics itself, with the task id, and ends cleanly.
+        if failure::panics_are_caught() {
+            return;
+        }
         default(info);
         // SAFETY: MPI is initialised for the whole life of main; MPI_Abort does not return.
         unsafe {

@@ -1,4 +1,5 @@
-//! One-sided MPI (RMA) on a single 64-bit integer that rank 0 hosts and every rank reaches:
+//! One-sided MPI (RMA) on a single 64-bit integer that rank 0 hosts and every rank reaches (a
+//! bank balance, a task farm's next-task counter):
 //! rsmpi 0.8 has no RMA API, so this module wraps the few mpi::ffi calls it needs behind a safe
 //! interface. On one node the cell lives in shared memory (MPI_Win_allocate_shared), across
 //! nodes in an RMA window (MPI_Win_allocate). Every access is an MPI atomic (accumulate
@@ -45,6 +46,15 @@ pub enum Lock {
     Exclusive,
 }
 
+impl Lock {
+    fn mpi(self) -> c_int {
+        (match self {
+            Lock::Shared => ffi::MPI_LOCK_SHARED,
+            Lock::Exclusive => ffi::MPI_LOCK_EXCLUSIVE,
+        }) as c_int
+    }
+}
+
 impl Cell {
     /// Collective over `comm`: creates the cell with value `initial`. `one_node` says whether
     /// all ranks of `comm` share memory.
@@ -76,13 +86,17 @@ impl Cell {
     /// Opens an access epoch on the cell; it ends (and its accesses complete) when the guard
     /// is dropped.
     pub fn lock(&self, lock: Lock) -> Epoch<'_> {
-        let kind = match lock {
-            Lock::Shared => ffi::MPI_LOCK_SHARED,
-            Lock::Exclusive => ffi::MPI_LOCK_EXCLUSIVE,
-        };
         // SAFETY: a valid window and target; the guard pairs it with MPI_Win_unlock.
-        check("MPI_Win_lock", unsafe { ffi::MPI_Win_lock(kind as c_int, HOST, 0, self.win) });
-        Epoch { cell: self }
+        check("MPI_Win_lock", unsafe { ffi::MPI_Win_lock(lock.mpi(), HOST, 0, self.win) });
+        Epoch { cell: self, all: false }
+    }
+
+    /// Opens a shared epoch for many accesses (MPI_Win_lock_all): cheaper than one lock per
+    /// access when only atomic operations are used.
+    pub fn lock_all(&self) -> Epoch<'_> {
+        // SAFETY: a valid window; the guard pairs it with MPI_Win_unlock_all.
+        check("MPI_Win_lock_all", unsafe { ffi::MPI_Win_lock_all(0, self.win) });
+        Epoch { cell: self, all: true }
     }
 }
 
@@ -99,6 +113,8 @@ impl Drop for Cell {
 /// A passive-target access epoch on a `Cell`.
 pub struct Epoch<'a> {
     cell: &'a Cell,
+    /// Opened by `lock_all` rather than `lock`.
+    all: bool,
 }
 
 impl Epoch<'_> {
@@ -144,11 +160,32 @@ impl Epoch<'_> {
         }
         before
     }
+
+    /// Atomically replaces the value by `new` if it is `expected` (MPI_Compare_and_swap);
+    /// returns the value found.
+    pub fn compare_and_swap(&self, expected: i64, new: i64) -> i64 {
+        let mut found = 0i64;
+        // SAFETY: as in `load`.
+        unsafe {
+            check(
+                "MPI_Compare_and_swap",
+                ffi::MPI_Compare_and_swap(&new as *const i64 as *const c_void, &expected as *const i64 as *const c_void, &mut found as *mut i64 as *mut c_void, ffi::RSMPI_INT64_T, HOST, 0, self.cell.win),
+            );
+            check("MPI_Win_flush", ffi::MPI_Win_flush(HOST, self.cell.win));
+        }
+        found
+    }
 }
 
 impl Drop for Epoch<'_> {
     fn drop(&mut self) {
-        // SAFETY: this epoch was opened by `Cell::lock` on the same target.
-        check("MPI_Win_unlock", unsafe { ffi::MPI_Win_unlock(HOST, self.cell.win) });
+        // SAFETY: this epoch was opened by `Cell::lock` or `Cell::lock_all` on this window.
+        unsafe {
+            if self.all {
+                check("MPI_Win_unlock_all", ffi::MPI_Win_unlock_all(self.cell.win));
+            } else {
+                check("MPI_Win_unlock", ffi::MPI_Win_unlock(HOST, self.cell.win));
+            }
+        }
     }
 }

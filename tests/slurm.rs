@@ -154,6 +154,21 @@ fn bank_job_shares_one_balance_between_its_tasks() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn pool_job_farms_tasks_to_its_other_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
+    let out = sbatch(dir.path(), &options, "pool.sbatch", &["--tasks", "10000", "--chunksize", "10", "--repeats", "1"], &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-pool-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    assert_eq!(u64_attr(&file.group("pool").unwrap(), "validated"), 1);
+    let workers = file.dataset("pool/workers/rank").unwrap().read_raw::<u64>().unwrap();
+    assert_eq!(workers, [1], "rank 0 dispatches, rank 1 works");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn memlat_job_measures_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let out = sbatch(dir.path(), &[], "memlat.sbatch", &["--max-bytes", "256K", "--accesses", "50000"], &[], true);

@@ -6,6 +6,7 @@ pub mod comm;
 pub mod countdown;
 pub mod falseshare;
 pub mod memlat;
+pub mod pool;
 pub mod stream;
 pub mod topology;
 
@@ -45,6 +46,7 @@ pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
         Command::Falseshare(args) => falseshare::run(ctx, args),
         Command::Countdown(args) => countdown::run(ctx, args),
         Command::Bank(args) => bank::run(ctx, args),
+        Command::Pool(args) => pool::run(ctx, args),
         Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

@@ -6,6 +6,7 @@ pub mod bank;
 pub mod countdown;
 pub mod falseshare;
 pub mod memlat;
+pub mod pool;
 pub mod sleep;
 pub mod spin;
 pub mod stream;

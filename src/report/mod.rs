@@ -10,6 +10,7 @@ mod falseshare;
 mod figure;
 mod load;
 mod memlat;
+mod pool;
 mod stream;
 mod topology;
 
@@ -28,7 +29,7 @@ pub trait Section {
     fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 }
 
-const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &memlat::Memlat, &stream::Stream, &topology::Topology, &falseshare::Falseshare, &countdown::Countdown, &bank::Bank];
+const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &memlat::Memlat, &stream::Stream, &topology::Topology, &falseshare::Falseshare, &countdown::Countdown, &bank::Bank, &pool::Pool];
 
 fn runs_table(files: &[ResultsFile]) -> Block {
     let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];
