@@ -13,6 +13,7 @@ mod machine;
 mod message;
 mod mpi_window;
 mod output;
+mod peak;
 mod progress;
 mod report;
 mod rma;

@@ -5,6 +5,7 @@ pub mod bank;
 pub mod comm;
 pub mod countdown;
 pub mod falseshare;
+pub mod gemm;
 pub mod memlat;
 pub mod pool;
 pub mod stream;
@@ -47,6 +48,7 @@ pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
         Command::Countdown(args) => countdown::run(ctx, args),
         Command::Bank(args) => bank::run(ctx, args),
         Command::Pool(args) => pool::run(ctx, args),
+        Command::Gemm(args) => gemm::run(ctx, args),
         Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

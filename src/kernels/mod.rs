@@ -5,6 +5,7 @@
 pub mod bank;
 pub mod countdown;
 pub mod falseshare;
+pub mod gemm;
 pub mod memlat;
 pub mod pool;
 pub mod sleep;
