@@ -8,6 +8,7 @@ pub mod falseshare;
 pub mod gemm;
 pub mod memlat;
 pub mod pool;
+pub mod simd;
 pub mod stream;
 pub mod topology;
 
@@ -49,6 +50,7 @@ pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
         Command::Bank(args) => bank::run(ctx, args),
         Command::Pool(args) => pool::run(ctx, args),
         Command::Gemm(args) => gemm::run(ctx, args),
+        Command::Simd(args) => simd::run(ctx, args),
         Command::Report(_) => unreachable!("report runs without a run context"),
     }
 }

@@ -1,0 +1,55 @@
+//! `parahpc simd`: every kernel, type and variant is measured and agrees with scalar within its
+//! tolerance, the ISA used is recorded, a wrong explicit result fails the run, and a unit the CPU
+//! lacks is refused.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn every_variant_is_measured_and_checked() {
+    for ranks in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = mpirun(ranks, &["simd", "--bytes", "8K,100000", "--repeats", "2", "-o", "s.h5"], dir.path());
+        assert_success(&out);
+        let file = hdf5::File::open(dir.path().join("s.h5")).unwrap();
+        let g = file.group("simd").unwrap();
+        let (kernel, dtype, variant, isa) = (strings(&g.dataset("kernel").unwrap()), strings(&g.dataset("dtype").unwrap()), strings(&g.dataset("variant").unwrap()), strings(&g.dataset("isa").unwrap()));
+        // 2 sizes × 3 kernels × 2 types × 3 variants.
+        assert_eq!(kernel.len(), 36);
+        let error = g.dataset("error").unwrap().read_raw::<f64>().unwrap();
+        let tolerance = g.dataset("tolerance").unwrap().read_raw::<f64>().unwrap();
+        let speedup = g.dataset("speedup_vs_scalar").unwrap().read_raw::<f64>().unwrap();
+        for i in 0..kernel.len() {
+            assert!(error[i] <= tolerance[i], "{} {} {}", kernel[i], dtype[i], variant[i]);
+            if variant[i] == "scalar" {
+                assert_eq!(speedup[i], 1.0);
+            }
+            if variant[i] == "explicit" {
+                assert_eq!(isa[i], str_attr(&g, "explicit_isa"));
+            }
+        }
+        assert_eq!(sorted(dtype.clone()).first().unwrap(), "f32");
+        assert_eq!(u64_attr(&g, "validated"), 1);
+    }
+}
+
+#[test]
+fn a_wrong_explicit_result_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mpirun_with_fault(1, &["simd", "--bytes", "8K", "--repeats", "1", "-o", "s.h5"], dir.path(), "corrupt-simd");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("parahpc: error: validation failed: explicit dot f64 at 8192 B differs from scalar"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_unit_the_cpu_lacks_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // No CPU has both: x86-64 has no NEON, aarch64 no SSE2.
+    let missing = if cfg!(target_arch = "x86_64") { "neon" } else { "sse2" };
+    let out = mpirun(1, &["simd", "--isa", missing, "-o", "s.h5"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("this CPU (or build) has no such unit"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
