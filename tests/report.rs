@@ -116,6 +116,35 @@ fn memory_experiments_get_their_figures() {
 }
 
 #[test]
+fn numerics_and_concurrency_experiments_get_their_sections() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_success(&mpirun(2, &["gemm", "--n", "64,128", "--dist", "--repeats", "1", "-o", "g.h5"], dir.path()));
+    assert_success(&mpirun(1, &["simd", "--bytes", "8K", "--repeats", "1", "-o", "v.h5"], dir.path()));
+    assert_success(&mpirun(2, &["bank", "--delay-us", "100", "--repeats", "1", "-o", "b.h5"], dir.path()));
+    assert_success(&mpirun(2, &["pool", "--tasks", "1000", "--repeats", "1", "-o", "p.h5"], dir.path()));
+    assert_success(&report(&["g.h5", "v.h5", "b.h5", "p.h5", "-o", "rep"], dir.path()));
+    let rep = dir.path().join("rep");
+    assert_eq!(png_size(&std::fs::read(rep.join("gemm.png")).unwrap()), (1000, 800));
+    let svg = std::fs::read_to_string(rep.join("gemm.svg")).unwrap();
+    for text in ["blas ×1 ranks ×1 threads", "summa ×2 ranks ×1 threads", "peak of one core"] {
+        assert!(svg.contains(text), "gemm.svg lacks {text:?}");
+    }
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    for text in [
+        "## gemm: BLAS against hand-written loops",
+        "| g | summa | 128 | 2 |",
+        "## simd: the parallelism inside one core",
+        "| v | dot | f64 | 8 KiB |",
+        "## bank: races and locks",
+        "| b | ranks shared-locked | 2 | 10001 | 10001 | 0 |",
+        "## pool: a task farm",
+        "| p | square | 1000 |",
+    ] {
+        assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
+    }
+}
+
+#[test]
 fn bad_input_files_are_named_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (strong, _) = two_runs(dir.path());

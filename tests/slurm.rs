@@ -169,6 +169,33 @@ fn pool_job_farms_tasks_to_its_other_tasks() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn gemm_job_multiplies_with_summa_over_its_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
+    let out = sbatch(dir.path(), &options, "gemm.sbatch", &["--n", "96", "--repeats", "1"], &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-gemm-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let g = file.group("gemm").unwrap();
+    assert_eq!(str_attr(&g, "grid"), "1x2");
+    assert_eq!(strings(&g.dataset("impl").unwrap()).last().unwrap(), "summa");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn simd_job_measures_one_core() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sbatch(dir.path(), &[], "simd.sbatch", &["--bytes", "8K", "--repeats", "1"], &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-simd-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    assert_eq!(file.dataset("simd/variant").unwrap().shape(), [18], "3 kernels × 2 types × 3 variants");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn memlat_job_measures_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let out = sbatch(dir.path(), &[], "memlat.sbatch", &["--max-bytes", "256K", "--accesses", "50000"], &[], true);

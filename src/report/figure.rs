@@ -32,6 +32,23 @@ const FONT_CANDIDATES: &[&str] = &[
     "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
 ];
 
+/// A log–log chart's coordinates.
+pub type LogLog = Cartesian2d<LogCoord<f64>, LogCoord<f64>>;
+
+/// Draws labelled curves, each a line with its points marked, in palette colours.
+pub fn curves<DB: DrawingBackend>(chart: &mut ChartContext<'_, DB, LogLog>, curves: &[(String, Vec<(f64, f64)>)]) -> Result<(), String> {
+    for (i, (label, points)) in curves.iter().enumerate() {
+        let c = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
+            .text()?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2)));
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled()))).text()?;
+    }
+    Ok(())
+}
+
 /// Registers the font plotters uses as "sans-serif", once.
 fn register_font() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();

@@ -46,15 +46,7 @@ impl Figure for MemlatFigure {
                 .label(format!("{name} = {}", bytes(*at)))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.6)));
         }
-        for (i, (label, points)) in self.curves.iter().enumerate() {
-            let c = Palette99::pick(i).to_rgba();
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                .text()?
-                .label(label.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2)));
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled()))).text()?;
-        }
+        figure::curves(&mut chart, &self.curves)?;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)

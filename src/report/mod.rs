@@ -8,9 +8,11 @@ mod countdown;
 mod document;
 mod falseshare;
 mod figure;
+mod gemm;
 mod load;
 mod memlat;
 mod pool;
+mod simd;
 mod stream;
 mod topology;
 
@@ -29,7 +31,7 @@ pub trait Section {
     fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 }
 
-const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &memlat::Memlat, &stream::Stream, &topology::Topology, &falseshare::Falseshare, &countdown::Countdown, &bank::Bank, &pool::Pool];
+const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &memlat::Memlat, &stream::Stream, &topology::Topology, &falseshare::Falseshare, &countdown::Countdown, &bank::Bank, &pool::Pool, &gemm::Gemm, &simd::Simd];
 
 fn runs_table(files: &[ResultsFile]) -> Block {
     let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];
