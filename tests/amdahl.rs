@@ -88,9 +88,8 @@ fn a_lost_iteration_fails_the_run_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["amdahl", "--kernel", "spin", "--threads", "1", "--work", "0.1", "--repeats", "1", "-o", "f.h5"];
     let out = mpirun_with_fault(3, &args, dir.path(), "lose-iteration");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("parahpc: error: verification failed on 3 ranks"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 1, "parahpc: error: verification failed on 3 ranks");
+    assert_no_files(dir.path());
 }
 
 #[test]
@@ -121,7 +120,7 @@ fn bad_input_is_one_clear_line_and_leaves_no_file() {
         let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("parahpc: error")).collect();
         assert_eq!(ours.len(), 1, "{args:?}: exactly one error line from parahpc, got:\n{err}");
         assert!(ours[0].contains(expected), "{args:?}: {}", ours[0]);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{args:?} left a file");
+        assert_no_files(dir.path());
     }
 }
 
@@ -132,11 +131,9 @@ fn existing_results_are_kept_unless_forced() {
     std::fs::write(dir.path().join("old.json"), b"precious").unwrap();
     let args = ["amdahl", "--kernel", "sleep", "--threads", "1", "--work", "0.1", "--repeats", "1", "-o", "old.h5"];
     let out = mpirun(2, &args, dir.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("old.h5 already exists; pass --force"), "{}", stderr(&out));
+    assert_fails(&out, 2, "old.h5 already exists; pass --force");
     let out = mpirun(2, &["amdahl", "--kernel", "sleep", "--work", "0.1", "-o", "new.h5", "--json", "old.json"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("old.json already exists"));
+    assert_fails(&out, 2, "old.json already exists");
     for name in ["old.h5", "old.json"] {
         assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), b"precious");
     }

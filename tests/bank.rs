@@ -44,19 +44,16 @@ fn guarded_modes_are_exact_and_racy_ones_consistent() {
 fn a_dropped_lock_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = mpirun_with_fault(2, &["bank", "--delay-us", "500", "--repeats", "1", "-o", "b.h5"], dir.path(), "bank-drop-lock");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("parahpc: error: validation failed in mode threads mutex"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 1, "parahpc: error: validation failed in mode threads mutex");
+    assert_no_files(dir.path());
 }
 
 #[test]
 fn impossible_inputs_are_refused_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let out = mpirun(1, &["bank", "--transfers", "20000"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("give --workers"), "{}", stderr(&out));
+    assert_fails(&out, 2, "give --workers");
     let out = mpirun(1, &["bank", "--amount", "9223372036854775807", "--workers", "2"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("overflow a 64-bit balance"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 2, "overflow a 64-bit balance");
+    assert_no_files(dir.path());
 }

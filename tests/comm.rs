@@ -95,9 +95,8 @@ fn comm_measures_and_checks_on_2_3_and_4_ranks() {
 fn one_rank_is_told_to_launch_two() {
     let dir = tempfile::tempdir().unwrap();
     let out = mpirun(1, SMALL, dir.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("parahpc: error: comm measures messages between ranks and needs at least 2"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 2, "parahpc: error: comm measures messages between ranks and needs at least 2");
+    assert_no_files(dir.path());
 }
 
 #[test]
@@ -109,9 +108,8 @@ fn bad_sizes_are_refused_before_anything_runs() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let out = mpirun(2, &[&["comm"][..], args].concat(), dir.path());
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_fails(&out, 2, expected);
+        assert_no_files(dir.path());
     }
 }
 
@@ -123,9 +121,8 @@ fn corrupted_data_fails_validation_and_writes_nothing() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let out = mpirun_with_fault(2, SMALL, dir.path(), fault);
-        assert_eq!(out.status.code(), Some(1), "{fault}: {}", stderr(&out));
-        assert!(stderr(&out).contains(&format!("parahpc: error: {expected}")), "{fault}: {}", stderr(&out));
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_fails(&out, 1, &format!("parahpc: error: {expected}"));
+        assert_no_files(dir.path());
     }
 }
 

@@ -45,10 +45,8 @@ fn packed_and_padded_counters_are_counted_exactly() {
 fn a_lost_increment_fails_and_one_thread_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = falseshare(&["--threads", "2", "--iters", "1000", "-o", "f.h5"], dir.path(), Some("lose-increment"));
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("parahpc: error: validation failed: counter 0 holds 999, not 1000"), "{}", stderr(&out));
+    assert_fails(&out, 1, "parahpc: error: validation failed: counter 0 holds 999, not 1000");
     let out = falseshare(&["--threads", "1"], dir.path(), None);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("falseshare needs at least 2 threads"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 2, "falseshare needs at least 2 threads");
+    assert_no_files(dir.path());
 }

@@ -54,10 +54,9 @@ fn a_corrupted_product_fails_the_run() {
         let mut all = vec!["gemm", "--n", "90", "--repeats", "1", "-o", "g.h5"];
         all.extend(args);
         let out = mpirun_with_fault(ranks, &all, dir.path(), "corrupt-product");
-        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        assert!(stderr(&out).contains("parahpc: error: validation failed:"), "{}", stderr(&out));
+        assert_fails(&out, 1, "parahpc: error: validation failed:");
         assert!(stderr(&out).contains("at n = 90 gives scaled residual"), "{}", stderr(&out));
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_no_files(dir.path());
     }
 }
 
@@ -65,13 +64,11 @@ fn a_corrupted_product_fails_the_run() {
 fn impossible_sizes_are_refused_before_allocating() {
     let dir = tempfile::tempdir().unwrap();
     let zero = mpirun(1, &["gemm", "--n", "0"], dir.path());
-    assert_eq!(zero.status.code(), Some(2));
-    assert!(stderr(&zero).contains("must be at least 1"), "{}", stderr(&zero));
+    assert_fails(&zero, 2, "must be at least 1");
     let huge = mpirun(2, &["gemm", "--n", "2000000"], dir.path());
-    assert_eq!(huge.status.code(), Some(2));
-    assert!(stderr(&huge).contains("gemm at n = 2000000 needs") && stderr(&huge).contains("give a smaller --n"), "{}", stderr(&huge));
+    assert_fails(&huge, 2, "gemm at n = 2000000 needs");
+    assert!(stderr(&huge).contains("give a smaller --n"), "{}", stderr(&huge));
     let grid = mpirun(4, &["gemm", "--n", "1", "--dist"], dir.path());
-    assert_eq!(grid.status.code(), Some(2));
-    assert!(stderr(&grid).contains("smaller than the 2×2 process grid"), "{}", stderr(&grid));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&grid, 2, "smaller than the 2×2 process grid");
+    assert_no_files(dir.path());
 }

@@ -36,14 +36,12 @@ fn one_rank_per_node_measures_every_size() {
 fn a_broken_chain_fails_the_run_and_bad_sizes_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = mpirun_with_fault(1, SMALL, dir.path(), "break-cycle");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("parahpc: error: validation failed on host"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 1, "parahpc: error: validation failed on host");
+    assert_no_files(dir.path());
 
     for (args, expected) in [(&["memlat", "--max-bytes", "1K"][..], "below the smallest working set"), (&["memlat", "--max-bytes", "64T"][..], "memlat needs")] {
         let out = mpirun(1, args, dir.path());
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert_fails(&out, 2, expected);
     }
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_no_files(dir.path());
 }

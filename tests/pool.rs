@@ -58,10 +58,9 @@ fn a_panicking_task_is_reported_with_its_id_and_ends_the_job() {
     for ranks in [1, 3] {
         let dir = tempfile::tempdir().unwrap();
         let out = mpirun_with_fault(ranks, &["pool", "--tasks", "1000", "--chunksize", "3", "-o", "p.h5"], dir.path(), "panic-task");
-        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        assert!(stderr(&out).contains("parahpc: error: pool failed: task 500 panicked on rank"), "{}", stderr(&out));
+        assert_fails(&out, 1, "parahpc: error: pool failed: task 500 panicked on rank");
         assert!(stderr(&out).contains("injected panic in task 500"), "{}", stderr(&out));
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_no_files(dir.path());
     }
 }
 
@@ -69,7 +68,6 @@ fn a_panicking_task_is_reported_with_its_id_and_ends_the_job() {
 fn a_wrong_answer_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = mpirun_with_fault(2, &["pool", "--tasks", "1000", "-o", "p.h5"], dir.path(), "wrong-result");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("task 500 returned 250001, expected 250000"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 1, "task 500 returned 250001, expected 250000");
+    assert_no_files(dir.path());
 }

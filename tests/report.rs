@@ -66,8 +66,7 @@ fn report_compares_runs_in_figures_and_words() {
 
     // An existing report is kept unless --force.
     let again = report(&["strong.h5", "-o", "rep"], dir.path());
-    assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("already holds a report; pass --force"));
+    assert_fails(&again, 2, "already holds a report; pass --force");
     assert_success(&report(&["strong.h5", "-o", "rep", "--force"], dir.path()));
     assert!(!std::fs::read_to_string(rep.join("report.md")).unwrap().contains("| weak |"));
 }

@@ -38,9 +38,8 @@ fn every_variant_is_measured_and_checked() {
 fn a_wrong_explicit_result_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = mpirun_with_fault(1, &["simd", "--bytes", "8K", "--repeats", "1", "-o", "s.h5"], dir.path(), "corrupt-simd");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("parahpc: error: validation failed: explicit dot f64 at 8192 B differs from scalar"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 1, "parahpc: error: validation failed: explicit dot f64 at 8192 B differs from scalar");
+    assert_no_files(dir.path());
 }
 
 #[test]
@@ -49,7 +48,6 @@ fn a_unit_the_cpu_lacks_is_refused() {
     // No CPU has both: x86-64 has no NEON, aarch64 no SSE2.
     let missing = if cfg!(target_arch = "x86_64") { "neon" } else { "sse2" };
     let out = mpirun(1, &["simd", "--isa", missing, "-o", "s.h5"], dir.path());
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("this CPU (or build) has no such unit"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 2, "this CPU (or build) has no such unit");
+    assert_no_files(dir.path());
 }

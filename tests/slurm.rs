@@ -58,6 +58,18 @@ fn run_job(dir: &Path, options: &[&str], script: &str, env: &[(&str, &str)], pre
     (id, log)
 }
 
+/// Submits jobs/<experiment>.sbatch with `args` for parahpc, waits for it and checks it
+/// succeeded and that its results file records the job; returns the job's log and that file.
+fn experiment_job(dir: &Path, options: &[&str], experiment: &str, args: &[&str]) -> (String, hdf5::File) {
+    let out = sbatch(dir, options, &format!("{experiment}.sbatch"), args, &[], true);
+    assert_success(&out);
+    let id = job_id(&out);
+    let log = read(&dir.join(format!("parahpc-{experiment}-{id}.out")));
+    let file = hdf5::File::open(dir.join(format!("parahpc-{experiment}-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    (log, file)
+}
+
 /// Checks a job's results file: the documented schema plus the SLURM root attributes.
 fn check_job_file(path: &Path, ranks: usize, points: &[(u64, u64)]) -> hdf5::File {
     check_schema_with_root(path, ranks, points, &[], SLURM_ROOT)
@@ -82,13 +94,8 @@ fn amdahl_job_runs_two_ranks_under_srun_and_records_the_job() {
 fn comm_job_measures_messages_between_its_ranks() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--window", "4"];
-    let out = sbatch(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "comm.sbatch", &args, &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let log = read(&dir.path().join(format!("parahpc-comm-{id}.out")));
+    let (log, file) = experiment_job(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "comm", &args);
     assert!(log.contains("Hockney fit") && !log.contains("warning"), "{log}");
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-comm-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
     assert_eq!(u64_attr(&file, "world_size"), 2);
     // 1, 2, 4, ..., 4096 bytes between ranks 0 and 1.
     assert_eq!(file.dataset("comm/pt2pt/bytes").unwrap().shape(), [13]);
@@ -100,13 +107,8 @@ fn comm_job_measures_messages_between_its_ranks() {
 fn stream_job_measures_bandwidth_with_threads_from_cpus_per_task() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--ntasks-per-node=1", "--cpus-per-task=2"];
-    let out = sbatch(dir.path(), &options, "stream.sbatch", &["--bytes", "24M", "--repeats", "3"], &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let log = read(&dir.path().join(format!("parahpc-stream-{id}.out")));
+    let (log, file) = experiment_job(dir.path(), &options, "stream", &["--bytes", "24M", "--repeats", "3"]);
     assert!(!log.contains("warning"), "{log}");
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-stream-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
     let threads = file.dataset("stream/threads").unwrap().read_raw::<u64>().unwrap();
     assert_eq!(threads, [1, 1, 1, 1, 2, 2, 2, 2], "one rank, 1 then 2 threads, four kernels each");
 }
@@ -115,11 +117,7 @@ fn stream_job_measures_bandwidth_with_threads_from_cpus_per_task() {
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn falseshare_job_pins_threads_inside_its_cores() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sbatch(dir.path(), &["--cpus-per-task=2"], "falseshare.sbatch", &["--iters", "10000", "--repeats", "2"], &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-falseshare-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let (_, file) = experiment_job(dir.path(), &["--cpus-per-task=2"], "falseshare", &["--iters", "10000", "--repeats", "2"]);
     assert_eq!(u64_attr(&file, "threads_per_rank"), 2);
     assert!(file.dataset("falseshare/layout").unwrap().shape()[0] >= 2);
 }
@@ -129,11 +127,7 @@ fn falseshare_job_pins_threads_inside_its_cores() {
 fn countdown_job_runs_every_mode() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
-    let out = sbatch(dir.path(), &options, "countdown.sbatch", &["--n", "100000", "--threads", "1"], &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-countdown-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let (_, file) = experiment_job(dir.path(), &options, "countdown", &["--n", "100000", "--threads", "1"]);
     assert_eq!(file.dataset("countdown/mode").unwrap().shape(), [2], "serial and ranks");
 }
 
@@ -142,11 +136,7 @@ fn countdown_job_runs_every_mode() {
 fn bank_job_shares_one_balance_between_its_tasks() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
-    let out = sbatch(dir.path(), &options, "bank.sbatch", &["--delay-us", "100", "--repeats", "1"], &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-bank-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let (_, file) = experiment_job(dir.path(), &options, "bank", &["--delay-us", "100", "--repeats", "1"]);
     let g = file.group("bank").unwrap();
     assert_eq!(u64_attr(&g, "validated"), 1);
     assert_eq!(g.dataset("workers").unwrap().read_raw::<u64>().unwrap()[6], 2, "ranks atomic ran on both tasks");
@@ -157,11 +147,7 @@ fn bank_job_shares_one_balance_between_its_tasks() {
 fn pool_job_farms_tasks_to_its_other_tasks() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
-    let out = sbatch(dir.path(), &options, "pool.sbatch", &["--tasks", "10000", "--chunksize", "10", "--repeats", "1"], &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-pool-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let (_, file) = experiment_job(dir.path(), &options, "pool", &["--tasks", "10000", "--chunksize", "10", "--repeats", "1"]);
     assert_eq!(u64_attr(&file.group("pool").unwrap(), "validated"), 1);
     let workers = file.dataset("pool/workers/rank").unwrap().read_raw::<u64>().unwrap();
     assert_eq!(workers, [1], "rank 0 dispatches, rank 1 works");
@@ -172,11 +158,7 @@ fn pool_job_farms_tasks_to_its_other_tasks() {
 fn gemm_job_multiplies_with_summa_over_its_tasks() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
-    let out = sbatch(dir.path(), &options, "gemm.sbatch", &["--n", "96", "--repeats", "1"], &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-gemm-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let (_, file) = experiment_job(dir.path(), &options, "gemm", &["--n", "96", "--repeats", "1"]);
     let g = file.group("gemm").unwrap();
     assert_eq!(str_attr(&g, "grid"), "1x2");
     assert_eq!(strings(&g.dataset("impl").unwrap()).last().unwrap(), "summa");
@@ -186,11 +168,7 @@ fn gemm_job_multiplies_with_summa_over_its_tasks() {
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn simd_job_measures_one_core() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sbatch(dir.path(), &[], "simd.sbatch", &["--bytes", "8K", "--repeats", "1"], &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-simd-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let (_, file) = experiment_job(dir.path(), &[], "simd", &["--bytes", "8K", "--repeats", "1"]);
     assert_eq!(file.dataset("simd/variant").unwrap().shape(), [18], "3 kernels × 2 types × 3 variants");
 }
 
@@ -198,11 +176,7 @@ fn simd_job_measures_one_core() {
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn memlat_job_measures_the_node() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sbatch(dir.path(), &[], "memlat.sbatch", &["--max-bytes", "256K", "--accesses", "50000"], &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-memlat-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    let (_, file) = experiment_job(dir.path(), &[], "memlat", &["--max-bytes", "256K", "--accesses", "50000"]);
     assert_eq!(file.dataset("memlat/bytes").unwrap().shape(), [7], "4 KiB to 256 KiB");
 }
 
@@ -210,13 +184,8 @@ fn memlat_job_measures_the_node() {
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn topology_job_sees_srun_binding() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sbatch(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "topology.sbatch", &[], &[], true);
-    assert_success(&out);
-    let id = job_id(&out);
-    let log = read(&dir.path().join(format!("parahpc-topology-{id}.out")));
+    let (log, file) = experiment_job(dir.path(), &["--nodes=1", "--ntasks-per-node=2"], "topology", &[]);
     assert!(log.contains("every rank has cores of its own"), "srun binds each rank to its own core: {log}");
-    let file = hdf5::File::open(dir.path().join(format!("parahpc-topology-{id}.h5"))).unwrap();
-    assert_eq!(str_attr(&file, "slurm_job_id"), id);
     assert_eq!(file.dataset("topology/rank").unwrap().shape(), [2]);
 }
 

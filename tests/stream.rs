@@ -52,9 +52,8 @@ fn impossible_sizes_are_refused_before_allocating() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let out = mpirun(2, args, dir.path());
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_fails(&out, 2, expected);
+        assert_no_files(dir.path());
     }
 }
 
@@ -62,7 +61,6 @@ fn impossible_sizes_are_refused_before_allocating() {
 fn a_damaged_array_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = mpirun_with_fault(2, SMALL, dir.path(), "corrupt-array");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("parahpc: error: validation failed on rank 0 (1 ranks × 1 threads): array c"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_fails(&out, 1, "parahpc: error: validation failed on rank 0 (1 ranks × 1 threads): array c");
+    assert_no_files(dir.path());
 }

@@ -56,6 +56,18 @@ pub fn assert_success(out: &Output) {
     assert!(out.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status.code(), stdout(out), stderr(out));
 }
 
+/// Asserts that the run exited with `code` and that its stderr says `expected`.
+pub fn assert_fails(out: &Output, code: i32, expected: &str) {
+    assert_eq!(out.status.code(), Some(code), "stderr:\n{}", stderr(out));
+    assert!(stderr(out).contains(expected), "stderr lacks {expected:?}:\n{}", stderr(out));
+}
+
+/// Asserts that `dir` is empty: a refused or failed run left no file behind.
+pub fn assert_no_files(dir: &Path) {
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 pub fn sorted(names: Vec<String>) -> Vec<String> {
     let mut names = names;
     names.sort();
