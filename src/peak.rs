@@ -4,26 +4,8 @@
 //! rename, so adds would overstate the clock) or, on aarch64, adds (one cycle), unless the user
 //! gives the peak.
 
+use crate::kernels::simd::Isa;
 use std::time::Instant;
-
-/// The widest double-precision vector unit this CPU has, as (name, f64 lanes, flops per lane
-/// and instruction: 2 with FMA, 1 without).
-pub fn vector_unit() -> (&'static str, u32, u32) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            return ("avx512f", 8, 2);
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            return ("avx2+fma", 4, 2);
-        }
-        ("sse2", 2, 1)
-    }
-    #[cfg(target_arch = "aarch64")]
-    return ("neon", 2, 2);
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    ("scalar", 1, 1)
-}
 
 /// Vector floating-point units per core assumed: two, as on every x86-64 server core since
 /// Haswell and on recent Arm cores; with no FMA, one adder and one multiplier.
@@ -99,14 +81,16 @@ pub fn core_peak(given: Option<f64>) -> (f64, String) {
     if let Some(p) = given {
         return (p, format!("{p} GFLOP/s per core, given with --peak-gflops"));
     }
-    let (isa, lanes, per_lane) = vector_unit();
+    let isa = Isa::detect();
+    let (lanes, per_lane) = (isa.f64_lanes(), if isa.fma() { 2 } else { 1 });
     match measured_clock_ghz() {
         Some(ghz) => {
             let peak = ghz * (lanes * per_lane * FP_UNITS) as f64;
             (
                 peak,
                 format!(
-                    "{ghz:.2} GHz (measured by a dependent-instruction chain) × {lanes} f64 lanes ({isa}) × {per_lane} flops per lane × {FP_UNITS} units assumed = {peak:.1} GFLOP/s per core"
+                    "{ghz:.2} GHz (measured by a dependent-instruction chain) × {lanes} f64 lanes ({}) × {per_lane} flops per lane × {FP_UNITS} units assumed = {peak:.1} GFLOP/s per core",
+                    isa.name()
                 ),
             )
         }

@@ -210,7 +210,6 @@ pub fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<()> {
             rows.push(ctx.agree(row)?);
         }
     }
-    crate::blas::set_threads(ctx.threads);
 
     let mut tables = Vec::new();
     if ctx.is_root() {

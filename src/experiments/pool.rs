@@ -27,14 +27,14 @@ const RESULTS: u64 = 1;
 const FAILED: u64 = 2;
 const DONE: u64 = 3;
 
-pub struct Settings {
-    pub task: Task,
-    pub tasks: u64,
-    pub chunksize: u64,
-    pub schedule: Schedule,
-    pub ordered: bool,
-    pub max_tasks_per_worker: Option<u64>,
-    pub init: Duration,
+struct Settings {
+    task: Task,
+    tasks: u64,
+    chunksize: u64,
+    schedule: Schedule,
+    ordered: bool,
+    max_tasks_per_worker: Option<u64>,
+    init: Duration,
 }
 
 /// What a worker did in one run; `init` and `inits` count the initializer reruns that

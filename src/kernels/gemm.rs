@@ -5,6 +5,7 @@
 //! ‖C·x − A·(B·x)‖∞ / (‖A‖∞ ‖B‖∞ ‖x‖∞ n ε), computed from blocks so that it works distributed.
 
 use super::mix;
+use super::simd::Isa;
 use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -63,7 +64,8 @@ const NC: usize = 512;
 /// On x86-64 with AVX2 and FMA (detected at run time) the same code is compiled for them, with
 /// fused multiply-adds.
 pub fn blocked(a: &[f64], b: &[f64], c: &mut [f64], n: usize, pool: &rayon::ThreadPool) {
-    let fma = fma_available();
+    // AVX2 with FMA, checked at run time (never on other architectures).
+    let fma = Isa::Avx2.available();
     c.fill(0.0);
     let mut packed = vec![0.0; KC * NC.div_ceil(NR) * NR];
     for jc in (0..n).step_by(NC) {
@@ -93,14 +95,6 @@ pub fn blocked(a: &[f64], b: &[f64], c: &mut [f64], n: usize, pool: &rayon::Thre
             });
         }
     }
-}
-
-/// Whether the CPU has AVX2 and FMA (x86-64 only), checked at run time.
-fn fma_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
 }
 
 /// One k-panel of A and one packed panel of B.

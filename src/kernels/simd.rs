@@ -110,6 +110,21 @@ impl Isa {
         }
     }
 
+    /// f64 numbers in one vector register.
+    pub fn f64_lanes(self) -> u32 {
+        match self {
+            Isa::Avx512 => 8,
+            Isa::Avx2 => 4,
+            Isa::Sse2 | Isa::Neon => 2,
+            Isa::None => 1,
+        }
+    }
+
+    /// Whether the unit has a fused multiply-add (two flops per lane and instruction).
+    pub fn fma(self) -> bool {
+        matches!(self, Isa::Avx512 | Isa::Avx2 | Isa::Neon)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Isa::Avx512 => "avx512f",
@@ -367,55 +382,38 @@ macro_rules! call {
     };
 }
 
-impl Real for f64 {
-    const NAME: &'static str = "f64";
-    const EPSILON: f64 = f64::EPSILON;
-    fn from_f64(x: f64) -> f64 {
-        x
-    }
-    fn to_f64(self) -> f64 {
-        self
-    }
-    #[allow(unused_variables)]
-    fn explicit(isa: Isa, kernel: Kernel, alpha: f64, x: &[f64], y: &[f64], z: &mut [f64]) -> Option<f64> {
-        match isa {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => Some(call!(avx512_f64, kernel, alpha, x, y, z)),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => Some(call!(avx2_f64, kernel, alpha, x, y, z)),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse2 => Some(call!(sse2_f64, kernel, alpha, x, y, z)),
-            #[cfg(target_arch = "aarch64")]
-            Isa::Neon => Some(call!(neon_f64, kernel, alpha, x, y, z)),
-            _ => None,
+/// `Real` for one type, dispatching to its explicit modules.
+macro_rules! real {
+    ($t:ident, $avx512:ident, $avx2:ident, $sse2:ident, $neon:ident) => {
+        impl Real for $t {
+            const NAME: &'static str = stringify!($t);
+            const EPSILON: f64 = $t::EPSILON as f64;
+            fn from_f64(x: f64) -> $t {
+                x as $t
+            }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[allow(unused_variables)]
+            fn explicit(isa: Isa, kernel: Kernel, alpha: $t, x: &[$t], y: &[$t], z: &mut [$t]) -> Option<$t> {
+                match isa {
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => Some(call!($avx512, kernel, alpha, x, y, z)),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => Some(call!($avx2, kernel, alpha, x, y, z)),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Sse2 => Some(call!($sse2, kernel, alpha, x, y, z)),
+                    #[cfg(target_arch = "aarch64")]
+                    Isa::Neon => Some(call!($neon, kernel, alpha, x, y, z)),
+                    _ => None,
+                }
+            }
         }
-    }
+    };
 }
 
-impl Real for f32 {
-    const NAME: &'static str = "f32";
-    const EPSILON: f64 = f32::EPSILON as f64;
-    fn from_f64(x: f64) -> f32 {
-        x as f32
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    #[allow(unused_variables)]
-    fn explicit(isa: Isa, kernel: Kernel, alpha: f32, x: &[f32], y: &[f32], z: &mut [f32]) -> Option<f32> {
-        match isa {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => Some(call!(avx512_f32, kernel, alpha, x, y, z)),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => Some(call!(avx2_f32, kernel, alpha, x, y, z)),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse2 => Some(call!(sse2_f32, kernel, alpha, x, y, z)),
-            #[cfg(target_arch = "aarch64")]
-            Isa::Neon => Some(call!(neon_f32, kernel, alpha, x, y, z)),
-            _ => None,
-        }
-    }
-}
+real!(f64, avx512_f64, avx2_f64, sse2_f64, neon_f64);
+real!(f32, avx512_f32, avx2_f32, sse2_f32, neon_f32);
 
 #[cfg(test)]
 mod tests {
@@ -423,17 +421,7 @@ mod tests {
 
     /// Every ISA this CPU has, not only the widest: each explicit module is checked.
     fn isas() -> Vec<Isa> {
-        #[cfg(target_arch = "x86_64")]
-        return [
-            (Isa::Avx512, std::is_x86_feature_detected!("avx512f")),
-            (Isa::Avx2, std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")),
-            (Isa::Sse2, true),
-        ]
-        .into_iter()
-        .filter_map(|(isa, present)| present.then_some(isa))
-        .collect();
-        #[cfg(not(target_arch = "x86_64"))]
-        vec![Isa::detect()]
+        [Isa::Avx512, Isa::Avx2, Isa::Sse2, Isa::Neon].into_iter().filter(|isa| isa.available()).collect()
     }
 
     fn agree<T: Real>() {
