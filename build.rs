@@ -12,8 +12,13 @@ fn main() {
         || "unknown".to_string(),
         |rev| {
             // Tracked files changed since that commit make it a different program.
-            let dirty = output("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-            if dirty { format!("{rev}-dirty") } else { rev }
+            let dirty =
+                output("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{rev}-dirty")
+            } else {
+                rev
+            }
         },
     );
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());

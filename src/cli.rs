@@ -29,8 +29,16 @@ impl Cli {
     /// level (measured here: 8-byte ping-pong 0.236 µs at Single, 0.285 µs at Funneled).
     pub fn thread_level(&self) -> mpi::Threading {
         match &self.command {
-            Command::Amdahl(_) | Command::Stream(_) | Command::Falseshare(_) | Command::Countdown(_) | Command::Bank(_) | Command::Pool(_) | Command::Gemm(_) => mpi::Threading::Funneled,
-            Command::Comm(_) | Command::Topology(_) | Command::Memlat(_) | Command::Simd(_) | Command::Report(_) => mpi::Threading::Single,
+            Command::Amdahl(_)
+            | Command::Stream(_)
+            | Command::Falseshare(_)
+            | Command::Countdown(_)
+            | Command::Bank(_)
+            | Command::Pool(_)
+            | Command::Gemm(_) => mpi::Threading::Funneled,
+            Command::Comm(_) | Command::Topology(_) | Command::Memlat(_) | Command::Simd(_) | Command::Report(_) => {
+                mpi::Threading::Single
+            }
         }
     }
 
@@ -46,7 +54,9 @@ impl Cli {
             Command::Pool(a) => ThreadRequest::Resolve(a.threads.count),
             Command::Gemm(a) => ThreadRequest::Resolve(a.threads.count),
             Command::Simd(_) => ThreadRequest::Fixed(1, "single-threaded experiment: one core's vector units"),
-            Command::Bank(_) => ThreadRequest::Fixed(1, "ranks run one thread; the thread modes start --workers threads on rank 0"),
+            Command::Bank(_) => {
+                ThreadRequest::Fixed(1, "ranks run one thread; the thread modes start --workers threads on rank 0")
+            }
             Command::Comm(_) | Command::Report(_) => ThreadRequest::Fixed(1, "single-threaded experiment"),
         }
     }
@@ -142,7 +152,8 @@ pub struct CountdownArgs {
 
 /// SIMD, the parallelism inside one core: scalar, compiler-vectorised and explicit vector code.
 #[derive(Args, Debug, Clone)]
-#[command(long_about = "SIMD, the parallelism inside one core: scalar, compiler-vectorised and explicit vector code.\n\n\
+#[command(
+    long_about = "SIMD, the parallelism inside one core: scalar, compiler-vectorised and explicit vector code.\n\n\
     The lesson: vector instructions (SSE, AVX, AVX-512, NEON) are the first level of parallelism: \
     one instruction works on 2 to 16 numbers. simd runs a dot product, z = α·x + y (AXPY) and a sum \
     over f32 and f64 arrays sized to fit L1, L2 and no cache, three ways: 'scalar' (one element per \
@@ -157,7 +168,8 @@ pub struct CountdownArgs {
     Examples:\n  \
     parahpc simd\n  \
     parahpc simd --bytes 16K,256K,256M\n  \
-    parahpc simd --isa avx2")]
+    parahpc simd --isa avx2"
+)]
 pub struct SimdArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -202,7 +214,8 @@ impl IsaChoice {
 
 /// Dense matrix multiply: the textbook loop, a cache-blocked one, BLAS, and SUMMA over ranks.
 #[derive(Args, Debug, Clone)]
-#[command(long_about = "Dense matrix multiply: the textbook loop, a cache-blocked one, BLAS, and SUMMA over ranks.\n\n\
+#[command(
+    long_about = "Dense matrix multiply: the textbook loop, a cache-blocked one, BLAS, and SUMMA over ranks.\n\n\
     The lesson: numerics without a vectorised, parallel BLAS (OpenBLAS, MKL) miss the essential, \
     performance. gemm computes C = A·B in double precision for square random n × n matrices on \
     rank 0: 'naive' is the textbook i-j-k loop; 'blocked' packs B into cache-sized panels and \
@@ -219,7 +232,8 @@ impl IsaChoice {
     Examples:\n  \
     parahpc gemm --threads 2\n  \
     parahpc gemm --n 256,512,1024,2048 --impl blocked,blas\n  \
-    mpirun -n 4 parahpc gemm --dist --n 4096 --impl blas")]
+    mpirun -n 4 parahpc gemm --dist --n 4096 --impl blas"
+)]
 pub struct GemmArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -497,7 +511,8 @@ pub struct StreamArgs {
 
 /// The machine and where every rank runs on it, with the binding mistakes that spoil timings.
 #[derive(Args, Debug, Clone)]
-#[command(long_about = "The machine and where every rank runs on it, with the binding mistakes that spoil timings.\n\n\
+#[command(
+    long_about = "The machine and where every rank runs on it, with the binding mistakes that spoil timings.\n\n\
     The lesson: memory is ~100 cycles away and caches hide it; cores may share caches and \
     hyperthreads share a core; a NUMA node's memory is close to its own cores only. What \
     hwloc's lstopo shows, topology reports for the whole job from Linux's /sys: per node the \
@@ -506,7 +521,8 @@ pub struct StreamArgs {
     cores (so threads share hyperthreads or time-slice), and ranks spanning NUMA nodes.\n\n\
     Examples:\n  \
     mpirun -n 4 parahpc topology\n  \
-    mpirun -n 2 --bind-to socket parahpc topology --threads 4")]
+    mpirun -n 2 --bind-to socket parahpc topology --threads 4"
+)]
 pub struct TopologyArgs {
     #[command(flatten)]
     pub common: CommonArgs,

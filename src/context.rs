@@ -143,7 +143,11 @@ impl RunContext {
 
     fn warn_if_oversubscribed(&self, bound_cpus: usize) {
         let mut workers_on_node = 0u64;
-        self.node.all_reduce_into(&(self.threads as u64), &mut workers_on_node, mpi::collective::SystemOperation::sum());
+        self.node.all_reduce_into(
+            &(self.threads as u64),
+            &mut workers_on_node,
+            mpi::collective::SystemOperation::sum(),
+        );
         let mine = [workers_on_node, affinity::online_cpus() as u64, bound_cpus as u64];
         let mut all = vec![0u64; 3 * self.size];
         self.world.all_gather_into(&mine[..], &mut all[..]);
@@ -269,7 +273,14 @@ pub fn all_gather_strings(comm: &SimpleCommunicator, value: &str) -> Vec<String>
     let n = comm.size() as usize;
     let mut lens = vec![0 as Count; n];
     comm.all_gather_into(&(value.len() as Count), &mut lens[..]);
-    let displs: Vec<Count> = lens.iter().scan(0, |acc, &l| { let d = *acc; *acc += l; Some(d) }).collect();
+    let displs: Vec<Count> = lens
+        .iter()
+        .scan(0, |acc, &l| {
+            let d = *acc;
+            *acc += l;
+            Some(d)
+        })
+        .collect();
     // One spare byte: were every string empty, an empty Vec and an empty send slice would share
     // Rust's dangling pointer, and MPI rejects aliased buffers (MPI_ERR_ARG).
     let mut buf = vec![0u8; lens.iter().map(|&l| l as usize).sum::<usize>() + 1];
@@ -288,9 +299,12 @@ pub fn all_gather_strings(comm: &SimpleCommunicator, value: &str) -> Vec<String>
 /// The command line as a shell would need it typed again.
 pub fn shell_quote_args(args: impl Iterator<Item = String>) -> String {
     args.map(|a| {
-        let plain = !a.is_empty()
-            && a.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c));
-        if plain { a } else { format!("'{}'", a.replace('\'', r"'\''")) }
+        let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c));
+        if plain {
+            a
+        } else {
+            format!("'{}'", a.replace('\'', r"'\''"))
+        }
     })
     .collect::<Vec<_>>()
     .join(" ")
@@ -324,9 +338,6 @@ mod tests {
     #[test]
     fn command_lines_are_quoted_for_the_shell() {
         let args = ["parahpc", "amdahl", "-o", "my file.h5", "--ranks", "1,2", "it's"].map(String::from);
-        assert_eq!(
-            shell_quote_args(args.into_iter()),
-            r"parahpc amdahl -o 'my file.h5' --ranks 1,2 'it'\''s'"
-        );
+        assert_eq!(shell_quote_args(args.into_iter()), r"parahpc amdahl -o 'my file.h5' --ranks 1,2 'it'\''s'");
     }
 }

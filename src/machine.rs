@@ -19,9 +19,7 @@ pub fn last_level_cache_bytes() -> Option<u64> {
     let dir = fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
     dir.filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().starts_with("index"))
-        .filter(|e| {
-            fs::read_to_string(e.path().join("type")).is_ok_and(|t| t.trim() != "Instruction")
-        })
+        .filter(|e| fs::read_to_string(e.path().join("type")).is_ok_and(|t| t.trim() != "Instruction"))
         .filter_map(|e| {
             let level: u32 = fs::read_to_string(e.path().join("level")).ok()?.trim().parse().ok()?;
             Some((level, parse_sysfs_size(&fs::read_to_string(e.path().join("size")).ok()?)?))

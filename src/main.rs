@@ -77,7 +77,9 @@ fn main() {
         Err(e) => {
             if rank == 0 {
                 match e.kind() {
-                    ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                         let _ = e.print();
                     }
                     // One line that names the problem, like every other parahpc error.

@@ -35,7 +35,15 @@ impl Window {
         // SAFETY: the caller keeps `buf` alive until the request completes; count, datatype
         // and communicator are valid.
         unsafe {
-            ffi::MPI_Isend(buf.as_ptr() as *const c_void, buf.len() as c_int, ffi::RSMPI_UINT8_T, peer, tag, comm.as_raw(), request);
+            ffi::MPI_Isend(
+                buf.as_ptr() as *const c_void,
+                buf.len() as c_int,
+                ffi::RSMPI_UINT8_T,
+                peer,
+                tag,
+                comm.as_raw(),
+                request,
+            );
         }
     }
 
@@ -48,7 +56,15 @@ impl Window {
         let request = self.slot();
         // SAFETY: the caller keeps `buf` alive and exclusive until the request completes.
         unsafe {
-            ffi::MPI_Irecv(buf.as_mut_ptr() as *mut c_void, buf.len() as c_int, ffi::RSMPI_UINT8_T, peer, tag, comm.as_raw(), request);
+            ffi::MPI_Irecv(
+                buf.as_mut_ptr() as *mut c_void,
+                buf.len() as c_int,
+                ffi::RSMPI_UINT8_T,
+                peer,
+                tag,
+                comm.as_raw(),
+                request,
+            );
         }
     }
 

@@ -16,9 +16,10 @@ impl Progress {
     /// Progress of `label` over `total` steps; prints only if `enabled` (rank 0, not quiet).
     pub fn new(label: &'static str, total: u64, enabled: bool) -> Progress {
         let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
-            let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left")
-                .expect("a valid template")
-                .progress_chars("=> ");
+            let style =
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left")
+                    .expect("a valid template")
+                    .progress_chars("=> ");
             ProgressBar::new(total).with_style(style).with_prefix(label)
         });
         Progress { bar, enabled, label }

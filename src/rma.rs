@@ -67,7 +67,12 @@ impl Cell {
         // SAFETY: collective allocation on a valid communicator; MPI writes the base pointer
         // (through the void* the standard asks for) and the window handle.
         let code = unsafe {
-            let (unit, info, raw, out) = (std::mem::size_of::<i64>() as c_int, ffi::RSMPI_INFO_NULL, comm.as_raw(), &mut base as *mut *mut i64 as *mut c_void);
+            let (unit, info, raw, out) = (
+                std::mem::size_of::<i64>() as c_int,
+                ffi::RSMPI_INFO_NULL,
+                comm.as_raw(),
+                &mut base as *mut *mut i64 as *mut c_void,
+            );
             if one_node {
                 ffi::MPI_Win_allocate_shared(bytes, unit, info, raw, out, &mut win)
             } else {
@@ -128,7 +133,20 @@ impl Epoch<'_> {
             let dummy = 0i64;
             check(
                 "MPI_Get_accumulate",
-                ffi::MPI_Get_accumulate(&dummy as *const i64 as *const c_void, 1, t, &mut value as *mut i64 as *mut c_void, 1, t, HOST, 0, 1, t, op_no_op(), self.cell.win),
+                ffi::MPI_Get_accumulate(
+                    &dummy as *const i64 as *const c_void,
+                    1,
+                    t,
+                    &mut value as *mut i64 as *mut c_void,
+                    1,
+                    t,
+                    HOST,
+                    0,
+                    1,
+                    t,
+                    op_no_op(),
+                    self.cell.win,
+                ),
             );
             check("MPI_Win_flush", ffi::MPI_Win_flush(HOST, self.cell.win));
         }
@@ -142,7 +160,20 @@ impl Epoch<'_> {
         // operation while `value` is alive.
         unsafe {
             let t = ffi::RSMPI_INT64_T;
-            check("MPI_Accumulate", ffi::MPI_Accumulate(&value as *const i64 as *const c_void, 1, t, HOST, 0, 1, t, op_replace(), self.cell.win));
+            check(
+                "MPI_Accumulate",
+                ffi::MPI_Accumulate(
+                    &value as *const i64 as *const c_void,
+                    1,
+                    t,
+                    HOST,
+                    0,
+                    1,
+                    t,
+                    op_replace(),
+                    self.cell.win,
+                ),
+            );
             check("MPI_Win_flush", ffi::MPI_Win_flush(HOST, self.cell.win));
         }
     }
@@ -154,7 +185,15 @@ impl Epoch<'_> {
         unsafe {
             check(
                 "MPI_Fetch_and_op",
-                ffi::MPI_Fetch_and_op(&delta as *const i64 as *const c_void, &mut before as *mut i64 as *mut c_void, ffi::RSMPI_INT64_T, HOST, 0, ffi::RSMPI_SUM, self.cell.win),
+                ffi::MPI_Fetch_and_op(
+                    &delta as *const i64 as *const c_void,
+                    &mut before as *mut i64 as *mut c_void,
+                    ffi::RSMPI_INT64_T,
+                    HOST,
+                    0,
+                    ffi::RSMPI_SUM,
+                    self.cell.win,
+                ),
             );
             check("MPI_Win_flush", ffi::MPI_Win_flush(HOST, self.cell.win));
         }
@@ -169,7 +208,15 @@ impl Epoch<'_> {
         unsafe {
             check(
                 "MPI_Compare_and_swap",
-                ffi::MPI_Compare_and_swap(&new as *const i64 as *const c_void, &expected as *const i64 as *const c_void, &mut found as *mut i64 as *mut c_void, ffi::RSMPI_INT64_T, HOST, 0, self.cell.win),
+                ffi::MPI_Compare_and_swap(
+                    &new as *const i64 as *const c_void,
+                    &expected as *const i64 as *const c_void,
+                    &mut found as *mut i64 as *mut c_void,
+                    ffi::RSMPI_INT64_T,
+                    HOST,
+                    0,
+                    self.cell.win,
+                ),
             );
             check("MPI_Win_flush", ffi::MPI_Win_flush(HOST, self.cell.win));
         }

@@ -112,10 +112,7 @@ mod tests {
 
     #[test]
     fn strong_fit_is_exact_on_noise_free_timings() {
-        let pts: Vec<_> = [1.0, 2.0, 4.0, 8.0, 9.0]
-            .iter()
-            .map(|&n| (n, amdahl_time(10.0, 0.1, n)))
-            .collect();
+        let pts: Vec<_> = [1.0, 2.0, 4.0, 8.0, 9.0].iter().map(|&n| (n, amdahl_time(10.0, 0.1, n))).collect();
         let fit = fit_strong(&pts).unwrap();
         assert!((fit.f - 0.1).abs() < 1e-12);
         assert!((fit.t1 - 10.0).abs() < 1e-9);
@@ -154,8 +151,7 @@ mod tests {
 
     #[test]
     fn weak_fit_recovers_gustafson_fraction() {
-        let pts: Vec<_> =
-            [1.0, 2.0, 4.0, 8.0].iter().map(|&n| (n, gustafson_speedup(0.2, n))).collect();
+        let pts: Vec<_> = [1.0, 2.0, 4.0, 8.0].iter().map(|&n| (n, gustafson_speedup(0.2, n))).collect();
         let fit = fit_weak(&pts).unwrap();
         assert!((fit.f - 0.2).abs() < 1e-12);
         assert!(fit_weak(&[(1.0, 1.0)]).is_none());

@@ -29,14 +29,8 @@ mod tests {
 
     #[test]
     fn odd_and_even_counts() {
-        assert_eq!(
-            Summary::of(&[3.0, 1.0, 2.0]),
-            Some(Summary { min: 1.0, median: 2.0, max: 3.0 })
-        );
-        assert_eq!(
-            Summary::of(&[4.0, 1.0, 2.0, 3.0]),
-            Some(Summary { min: 1.0, median: 2.5, max: 4.0 })
-        );
+        assert_eq!(Summary::of(&[3.0, 1.0, 2.0]), Some(Summary { min: 1.0, median: 2.0, max: 3.0 }));
+        assert_eq!(Summary::of(&[4.0, 1.0, 2.0, 3.0]), Some(Summary { min: 1.0, median: 2.5, max: 4.0 }));
         assert_eq!(Summary::of(&[]), None);
     }
 }

@@ -51,7 +51,10 @@ impl Topology {
         let mut t = Topology::default();
         let online = read(root, "/sys/devices/system/cpu/online").and_then(|s| parse_cpu_list(&s)).unwrap_or_default();
         for cpu in online {
-            let topo = |f: &str| read(root, &format!("/sys/devices/system/cpu/cpu{cpu}/topology/{f}")).and_then(|s| s.trim().parse().ok());
+            let topo = |f: &str| {
+                read(root, &format!("/sys/devices/system/cpu/cpu{cpu}/topology/{f}"))
+                    .and_then(|s| s.trim().parse().ok())
+            };
             t.cpus.insert(cpu, (topo("physical_package_id").unwrap_or(0), topo("core_id").unwrap_or(cpu)));
             let cache_dir = root.join(format!("sys/devices/system/cpu/cpu{cpu}/cache"));
             for entry in fs::read_dir(cache_dir).into_iter().flatten().flatten() {
@@ -75,10 +78,17 @@ impl Topology {
         for entry in fs::read_dir(nodes).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(id) = name.strip_prefix("node").and_then(|n| n.parse::<usize>().ok()) else { continue };
-            let cpus = fs::read_to_string(entry.path().join("cpulist")).ok().and_then(|s| parse_cpu_list(&s)).unwrap_or_default();
+            let cpus = fs::read_to_string(entry.path().join("cpulist"))
+                .ok()
+                .and_then(|s| parse_cpu_list(&s))
+                .unwrap_or_default();
             let memory = fs::read_to_string(entry.path().join("meminfo"))
                 .ok()
-                .and_then(|m| m.lines().find(|l| l.contains("MemTotal:")).and_then(|l| l.split_whitespace().rev().nth(1)?.parse::<u64>().ok()))
+                .and_then(|m| {
+                    m.lines()
+                        .find(|l| l.contains("MemTotal:"))
+                        .and_then(|l| l.split_whitespace().rev().nth(1)?.parse::<u64>().ok())
+                })
                 .map_or(0, |kib| kib * 1024);
             t.numa.insert(id, (cpus, memory));
         }
@@ -115,7 +125,8 @@ impl Topology {
 
     /// Where `cpus` lies: the NUMA nodes it touches and the cores ("package:core") it covers.
     pub fn place(&self, cpus: &[usize]) -> Placement {
-        let numa = self.numa.iter().filter(|(_, (c, _))| cpus.iter().any(|x| c.contains(x))).map(|(id, _)| *id).collect();
+        let numa =
+            self.numa.iter().filter(|(_, (c, _))| cpus.iter().any(|x| c.contains(x))).map(|(id, _)| *id).collect();
         let cores = cpus.iter().filter_map(|c| self.cpus.get(c).copied()).collect();
         Placement { numa, cores }
     }
@@ -166,7 +177,10 @@ pub fn binding_problems(ranks: &[(usize, Placement, usize)]) -> BTreeMap<usize, 
             mine.push(format!("shares a core with rank {}", sharing.join(", ")));
         }
         if *threads > place.cores.len() && !place.cores.is_empty() {
-            mine.push(format!("{threads} threads on {} core(s): threads share hyperthreads or time-slice", place.cores.len()));
+            mine.push(format!(
+                "{threads} threads on {} core(s): threads share hyperthreads or time-slice",
+                place.cores.len()
+            ));
         }
         if place.numa.len() > 1 {
             mine.push(format!("spans NUMA nodes {}", place.numa_text()));
@@ -215,7 +229,10 @@ mod tests {
         }
         for node in 0..2 {
             w(&format!("sys/devices/system/node/node{node}/cpulist"), &format!("{}-{}\n", node * 4, node * 4 + 3));
-            w(&format!("sys/devices/system/node/node{node}/meminfo"), &format!("Node {node} MemTotal:       8388608 kB\n"));
+            w(
+                &format!("sys/devices/system/node/node{node}/meminfo"),
+                &format!("Node {node} MemTotal:       8388608 kB\n"),
+            );
         }
         dir
     }

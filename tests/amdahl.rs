@@ -16,7 +16,19 @@ fn sleep_kernel_recovers_the_requested_serial_fraction_on_1_2_and_4_ranks() {
         (4, vec!["--threads", "1"], vec![(1, 1), (2, 1), (4, 1)]),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let mut args = vec!["amdahl", "--kernel", "sleep", "--serial-fraction", "0.1", "--work", "0.4", "--repeats", "2", "-o", "r.h5"];
+        let mut args = vec![
+            "amdahl",
+            "--kernel",
+            "sleep",
+            "--serial-fraction",
+            "0.1",
+            "--work",
+            "0.4",
+            "--repeats",
+            "2",
+            "-o",
+            "r.h5",
+        ];
         args.extend(extra);
         let out = mpirun(ranks, &args, dir.path());
         assert_success(&out);
@@ -45,7 +57,26 @@ fn sleep_kernel_recovers_the_requested_serial_fraction_on_1_2_and_4_ranks() {
 #[test]
 fn weak_scaling_fits_gustafson() {
     let dir = tempfile::tempdir().unwrap();
-    let out = mpirun(2, &["amdahl", "--weak", "--kernel", "sleep", "--threads", "2", "--sweep", "both", "--work", "0.3", "--repeats", "2", "-o", "w.h5"], dir.path());
+    let out = mpirun(
+        2,
+        &[
+            "amdahl",
+            "--weak",
+            "--kernel",
+            "sleep",
+            "--threads",
+            "2",
+            "--sweep",
+            "both",
+            "--work",
+            "0.3",
+            "--repeats",
+            "2",
+            "-o",
+            "w.h5",
+        ],
+        dir.path(),
+    );
     assert_success(&out);
     let points = [(1, 1), (1, 2), (2, 1), (2, 2)];
     let file = check_schema(&dir.path().join("w.h5"), 2, &points, &[]);
@@ -64,7 +95,8 @@ fn weak_scaling_fits_gustafson() {
 fn compute_and_memory_kernels_verify_their_work() {
     for (kernel, extra) in [("spin", vec![]), ("stream", vec!["--array-bytes", "6M"])] {
         let dir = tempfile::tempdir().unwrap();
-        let mut args = vec!["amdahl", "--kernel", kernel, "--threads", "1", "--work", "0.2", "--repeats", "1", "-o", "k.h5"];
+        let mut args =
+            vec!["amdahl", "--kernel", kernel, "--threads", "1", "--work", "0.2", "--repeats", "1", "-o", "k.h5"];
         args.extend(extra);
         let out = mpirun(2, &args, dir.path());
         assert_success(&out);
@@ -132,7 +164,8 @@ fn existing_results_are_kept_unless_forced() {
     let args = ["amdahl", "--kernel", "sleep", "--threads", "1", "--work", "0.1", "--repeats", "1", "-o", "old.h5"];
     let out = mpirun(2, &args, dir.path());
     assert_fails(&out, 2, "old.h5 already exists; pass --force");
-    let out = mpirun(2, &["amdahl", "--kernel", "sleep", "--work", "0.1", "-o", "new.h5", "--json", "old.json"], dir.path());
+    let out =
+        mpirun(2, &["amdahl", "--kernel", "sleep", "--work", "0.1", "-o", "new.h5", "--json", "old.json"], dir.path());
     assert_fails(&out, 2, "old.json already exists");
     for name in ["old.h5", "old.json"] {
         assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), b"precious");
@@ -148,7 +181,11 @@ fn existing_results_are_kept_unless_forced() {
 #[test]
 fn default_name_json_export_and_both_readers() {
     let dir = tempfile::tempdir().unwrap();
-    let out = mpirun(2, &["amdahl", "--kernel", "sleep", "--threads", "1", "--work", "0.1", "--repeats", "1", "--json", "t.json"], dir.path());
+    let out = mpirun(
+        2,
+        &["amdahl", "--kernel", "sleep", "--threads", "1", "--work", "0.1", "--repeats", "1", "--json", "t.json"],
+        dir.path(),
+    );
     assert_success(&out);
     let h5: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -25,7 +25,9 @@ fn guarded_modes_are_exact_and_racy_ones_consistent() {
             assert_eq!(expected[i], 10_001);
             assert_eq!(balance[i], 1 + 100 * (100 - lost[i]), "{}: balance and lost disagree", mode[i]);
             match mode[i].as_str() {
-                "threads mutex" | "threads atomic" | "ranks shared-locked" | "ranks atomic" => assert_eq!(balance[i], 10_001, "{}", mode[i]),
+                "threads mutex" | "threads atomic" | "ranks shared-locked" | "ranks atomic" => {
+                    assert_eq!(balance[i], 10_001, "{}", mode[i])
+                }
                 // The account itself is never touched: every transfer went to a private copy.
                 "ranks private" => assert_eq!(lost[i], 100),
                 // One thread per transfer, started together: some always overlap.
@@ -43,7 +45,12 @@ fn guarded_modes_are_exact_and_racy_ones_consistent() {
 #[test]
 fn a_dropped_lock_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let out = mpirun_with_fault(2, &["bank", "--delay-us", "500", "--repeats", "1", "-o", "b.h5"], dir.path(), "bank-drop-lock");
+    let out = mpirun_with_fault(
+        2,
+        &["bank", "--delay-us", "500", "--repeats", "1", "-o", "b.h5"],
+        dir.path(),
+        "bank-drop-lock",
+    );
     assert_fails(&out, 1, "parahpc: error: validation failed in mode threads mutex");
     assert_no_files(dir.path());
 }

@@ -8,7 +8,8 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
-const SMALL: &[&str] = &["comm", "--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--window", "4"];
+const SMALL: &[&str] =
+    &["comm", "--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--window", "4"];
 /// 1, 2, 4, ..., 4096 bytes.
 const SIZES: usize = 13;
 
@@ -24,14 +25,27 @@ fn check_comm_file(path: &Path, ranks: usize, all_pairs: bool) {
     assert_eq!(str_attr(&file, "mpi_thread_level"), "single");
     assert_eq!(u64_attr(&file, "threads_per_rank"), 1);
     assert_eq!(str_attr(&file, "threads_source"), "single-threaded experiment");
-    let groups: &[&str] =
-        if all_pairs { &["collectives", "hockney", "latency_matrix", "pt2pt"] } else { &["collectives", "hockney", "pt2pt"] };
+    let groups: &[&str] = if all_pairs {
+        &["collectives", "hockney", "latency_matrix", "pt2pt"]
+    } else {
+        &["collectives", "hockney", "pt2pt"]
+    };
     assert_eq!(columns(&file.group("comm").unwrap()), groups);
 
     let p2p = file.group("comm/pt2pt").unwrap();
     assert_eq!(
         columns(&p2p),
-        ["bandwidth_MBps", "bibandwidth_MBps", "bytes", "dst", "latency_us_max", "latency_us_median", "latency_us_min", "pair_kind", "src"]
+        [
+            "bandwidth_MBps",
+            "bibandwidth_MBps",
+            "bytes",
+            "dst",
+            "latency_us_max",
+            "latency_us_median",
+            "latency_us_min",
+            "pair_kind",
+            "src"
+        ]
     );
     assert_eq!(u64_attr(&p2p, "validated"), 1);
     let pairs = if ranks == 2 { 1 } else { 2 };

@@ -18,7 +18,11 @@ fn every_possible_mode_runs_and_is_checked() {
         (2, "2", vec!["serial", "threads", "ranks", "ranks × threads"]),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let out = mpirun(ranks, &["countdown", "--n", "100000", "--threads", threads, "--repeats", "2", "-o", "c.h5"], dir.path());
+        let out = mpirun(
+            ranks,
+            &["countdown", "--n", "100000", "--threads", threads, "--repeats", "2", "-o", "c.h5"],
+            dir.path(),
+        );
         assert_success(&out);
         let file = hdf5::File::open(dir.path().join("c.h5")).unwrap();
         assert_eq!(modes(&file), expected, "{ranks} ranks × {threads} threads");

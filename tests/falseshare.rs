@@ -8,7 +8,16 @@ use std::process::{Command, Stdio};
 
 fn falseshare_on(ranks: usize, args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std::process::Output {
     let mut cmd = Command::new("mpirun");
-    cmd.args(["--oversubscribe", "--bind-to", "none", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc"), "falseshare"]).args(args);
+    cmd.args([
+        "--oversubscribe",
+        "--bind-to",
+        "none",
+        "-n",
+        &ranks.to_string(),
+        env!("CARGO_BIN_EXE_parahpc"),
+        "falseshare",
+    ])
+    .args(args);
     if let Some(f) = fault {
         cmd.env("PARAHPC_INJECT_FAULT", f);
     }
@@ -23,7 +32,8 @@ fn falseshare(args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std:
 fn packed_and_padded_counters_are_counted_exactly() {
     // Two ranks on one node: its first rank measures, once.
     let dir = tempfile::tempdir().unwrap();
-    let out = falseshare_on(2, &["--threads", "2", "--iters", "100000", "--repeats", "2", "-o", "f.h5"], dir.path(), None);
+    let out =
+        falseshare_on(2, &["--threads", "2", "--iters", "100000", "--repeats", "2", "-o", "f.h5"], dir.path(), None);
     assert_success(&out);
     assert_eq!(stdout(&out).matches("False sharing:").count(), 1, "{}", stdout(&out));
     let dir = tempfile::tempdir().unwrap();
@@ -31,7 +41,10 @@ fn packed_and_padded_counters_are_counted_exactly() {
     assert_success(&out);
     let file = hdf5::File::open(dir.path().join("f.h5")).unwrap();
     let g = file.group("falseshare").unwrap();
-    assert_eq!(sorted(g.member_names().unwrap()), ["layout", "ns_per_increment", "placement", "slowdown", "threads", "time_min_s"]);
+    assert_eq!(
+        sorted(g.member_names().unwrap()),
+        ["layout", "ns_per_increment", "placement", "slowdown", "threads", "time_min_s"]
+    );
     let layouts = strings(&g.dataset("layout").unwrap());
     assert!(layouts.len() >= 2 && layouts.chunks(2).all(|c| c == ["packed", "padded"]), "{layouts:?}");
     let slowdown = g.dataset("slowdown").unwrap().read_raw::<f64>().unwrap();

@@ -7,15 +7,30 @@ mod common;
 use common::*;
 
 const COLUMNS: [&str; 13] = [
-    "impl", "n", "ranks", "threads", "blas_threads", "time_min_s", "time_median_s", "time_max_s", "gflops", "gflops_best",
-    "fraction_of_peak", "parallel_efficiency", "residual",
+    "impl",
+    "n",
+    "ranks",
+    "threads",
+    "blas_threads",
+    "time_min_s",
+    "time_median_s",
+    "time_max_s",
+    "gflops",
+    "gflops_best",
+    "fraction_of_peak",
+    "parallel_efficiency",
+    "residual",
 ];
 
 #[test]
 fn every_implementation_is_verified_locally_and_distributed() {
     for ranks in 1..=4 {
         let dir = tempfile::tempdir().unwrap();
-        let out = mpirun(ranks, &["gemm", "--n", "64,101", "--dist", "--threads", "2", "--repeats", "1", "-o", "g.h5"], dir.path());
+        let out = mpirun(
+            ranks,
+            &["gemm", "--n", "64,101", "--dist", "--threads", "2", "--repeats", "1", "-o", "g.h5"],
+            dir.path(),
+        );
         assert_success(&out);
         let file = hdf5::File::open(dir.path().join("g.h5")).unwrap();
         let g = file.group("gemm").unwrap();

@@ -16,9 +16,15 @@ fn one_rank_per_node_measures_every_size() {
         assert_success(&out);
         let file = hdf5::File::open(dir.path().join("m.h5")).unwrap();
         let g = file.group("memlat").unwrap();
-        assert_eq!(sorted(g.member_names().unwrap()), ["bytes", "host", "latency_ns_median", "latency_ns_min", "plateaus"]);
+        assert_eq!(
+            sorted(g.member_names().unwrap()),
+            ["bytes", "host", "latency_ns_median", "latency_ns_min", "plateaus"]
+        );
         // 4 KiB, 8 KiB, ..., 1 MiB, for the one node.
-        assert_eq!(g.dataset("bytes").unwrap().read_raw::<u64>().unwrap(), (12..=20).map(|k| 1u64 << k).collect::<Vec<_>>());
+        assert_eq!(
+            g.dataset("bytes").unwrap().read_raw::<u64>().unwrap(),
+            (12..=20).map(|k| 1u64 << k).collect::<Vec<_>>()
+        );
         let ns = g.dataset("latency_ns_min").unwrap().read_raw::<f64>().unwrap();
         assert!(ns.iter().all(|x| x.is_finite() && *x > 0.0), "{ns:?}");
         assert_eq!(str_attr(&g.dataset("latency_ns_min").unwrap(), "units"), "ns");
@@ -39,7 +45,10 @@ fn a_broken_chain_fails_the_run_and_bad_sizes_are_refused() {
     assert_fails(&out, 1, "parahpc: error: validation failed on host");
     assert_no_files(dir.path());
 
-    for (args, expected) in [(&["memlat", "--max-bytes", "1K"][..], "below the smallest working set"), (&["memlat", "--max-bytes", "64T"][..], "memlat needs")] {
+    for (args, expected) in [
+        (&["memlat", "--max-bytes", "1K"][..], "below the smallest working set"),
+        (&["memlat", "--max-bytes", "64T"][..], "memlat needs"),
+    ] {
         let out = mpirun(1, args, dir.path());
         assert_fails(&out, 2, expected);
     }

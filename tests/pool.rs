@@ -15,7 +15,21 @@ fn every_task_returns_once_under_every_schedule() {
     for ranks in 1..=4 {
         for schedule in ["static", "dynamic", "guided"] {
             let dir = tempfile::tempdir().unwrap();
-            let args = ["pool", "--tasks", "5000", "--chunksize", "7", "--schedule", schedule, "--init-us", "0", "--repeats", "2", "-o", "p.h5"];
+            let args = [
+                "pool",
+                "--tasks",
+                "5000",
+                "--chunksize",
+                "7",
+                "--schedule",
+                schedule,
+                "--init-us",
+                "0",
+                "--repeats",
+                "2",
+                "-o",
+                "p.h5",
+            ];
             let out = mpirun(ranks, &args, dir.path());
             assert_success(&out);
             let file = hdf5::File::open(dir.path().join("p.h5")).unwrap();
@@ -39,8 +53,27 @@ fn every_task_returns_once_under_every_schedule() {
 fn ordered_delivery_and_recycled_workers() {
     let dir = tempfile::tempdir().unwrap();
     let args = [
-        "pool", "--tasks", "400", "--task", "spin-us", "--spin-us", "20", "--random-spin", "--chunksize", "10", "--ordered",
-        "--max-tasks-per-worker", "1", "--init-us", "10", "--threads", "2", "--repeats", "1", "-o", "p.h5",
+        "pool",
+        "--tasks",
+        "400",
+        "--task",
+        "spin-us",
+        "--spin-us",
+        "20",
+        "--random-spin",
+        "--chunksize",
+        "10",
+        "--ordered",
+        "--max-tasks-per-worker",
+        "1",
+        "--init-us",
+        "10",
+        "--threads",
+        "2",
+        "--repeats",
+        "1",
+        "-o",
+        "p.h5",
     ];
     assert_success(&mpirun(3, &args, dir.path()));
     let file = hdf5::File::open(dir.path().join("p.h5")).unwrap();
@@ -57,7 +90,12 @@ fn ordered_delivery_and_recycled_workers() {
 fn a_panicking_task_is_reported_with_its_id_and_ends_the_job() {
     for ranks in [1, 3] {
         let dir = tempfile::tempdir().unwrap();
-        let out = mpirun_with_fault(ranks, &["pool", "--tasks", "1000", "--chunksize", "3", "-o", "p.h5"], dir.path(), "panic-task");
+        let out = mpirun_with_fault(
+            ranks,
+            &["pool", "--tasks", "1000", "--chunksize", "3", "-o", "p.h5"],
+            dir.path(),
+            "panic-task",
+        );
         assert_fails(&out, 1, "parahpc: error: pool failed: task 500 panicked on rank");
         assert!(stderr(&out).contains("injected panic in task 500"), "{}", stderr(&out));
         assert_no_files(dir.path());

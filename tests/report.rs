@@ -48,19 +48,37 @@ fn report_compares_runs_in_figures_and_words() {
     assert!(png.len() > 20_000, "a PNG of {} bytes is too small to hold the plot", png.len());
     let svg = std::fs::read_to_string(rep.join("amdahl.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("width=\"1000\"") && svg.contains("height=\"800\""));
-    for text in ["Speedup: measured, fitted law, ideal and ceiling", "strong: measured", "weak: Gustafson", "speedup [1]", "Karp–Flatt"] {
+    for text in [
+        "Speedup: measured, fitted law, ideal and ceiling",
+        "strong: measured",
+        "weak: Gustafson",
+        "speedup [1]",
+        "Karp–Flatt",
+    ] {
         assert!(svg.contains(text), "the SVG lacks {text:?}");
     }
 
     let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
-    for text in ["# parahpc report", "## Runs", "| strong | ", "| weak | ", "## amdahl", "![", "(amdahl.svg)", "strong: strong scaling", "weak: weak scaling", "Lesson:"] {
+    for text in [
+        "# parahpc report",
+        "## Runs",
+        "| strong | ",
+        "| weak | ",
+        "## amdahl",
+        "![",
+        "(amdahl.svg)",
+        "strong: strong scaling",
+        "weak: weak scaling",
+        "Lesson:",
+    ] {
         assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
     }
     let html = std::fs::read_to_string(rep.join("report.html")).unwrap();
     assert!(html.contains("<h2>amdahl: Amdahl's law, measured</h2>"), "{html}");
     assert!(html.contains("<svg"), "report.html embeds the SVG");
     // Exactly the report's files: no temporary ones.
-    let mut names: Vec<String> = std::fs::read_dir(&rep).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&rep).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     assert_eq!(names, ["amdahl.png", "amdahl.svg", "report.html", "report.md"]);
 
@@ -74,7 +92,22 @@ fn report_compares_runs_in_figures_and_words() {
 #[test]
 fn comm_results_get_their_figure_and_summary() {
     let dir = tempfile::tempdir().unwrap();
-    let args = ["comm", "--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--window", "4", "--all-pairs", "-o", "c.h5"];
+    let args = [
+        "comm",
+        "--max-bytes",
+        "4K",
+        "--iters",
+        "20",
+        "--warmup",
+        "2",
+        "--repeats",
+        "2",
+        "--window",
+        "4",
+        "--all-pairs",
+        "-o",
+        "c.h5",
+    ];
     assert_success(&mpirun(3, &args, dir.path()));
     let out = report(&["c.h5", "-o", "rep"], dir.path());
     assert_success(&out);
@@ -83,11 +116,25 @@ fn comm_results_get_their_figure_and_summary() {
     assert_eq!(png_size(&png), (1200, 1000));
     assert!(png.len() > 20_000, "a PNG of {} bytes is too small to hold four panels", png.len());
     let svg = std::fs::read_to_string(rep.join("comm.svg")).unwrap();
-    for text in ["Ping-pong latency (dashed: Hockney fit)", "c: 0–1 intra-node", "c: 0–2 intra-node: fit", "allreduce", "c: latency between ranks", "1 kB"] {
+    for text in [
+        "Ping-pong latency (dashed: Hockney fit)",
+        "c: 0–1 intra-node",
+        "c: 0–2 intra-node: fit",
+        "allreduce",
+        "c: latency between ranks",
+        "1 kB",
+    ] {
         assert!(svg.contains(text), "the SVG lacks {text:?}");
     }
     let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
-    for text in ["## comm: what a message costs", "(comm.svg)", "c: 3 ranks on 1 host(s).", "Hockney α =", "n½ =", "Lesson: every message pays the latency"] {
+    for text in [
+        "## comm: what a message costs",
+        "(comm.svg)",
+        "c: 3 ranks on 1 host(s).",
+        "Hockney α =",
+        "n½ =",
+        "Lesson: every message pays the latency",
+    ] {
         assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
     }
     assert!(!md.contains("## amdahl"), "experiments not in the file are skipped");
@@ -109,7 +156,14 @@ fn memory_experiments_get_their_figures() {
     assert!(std::fs::read_to_string(rep.join("memlat.svg")).unwrap().contains("L1 = "));
     assert!(std::fs::read_to_string(rep.join("stream.svg")).unwrap().contains("triad"));
     let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
-    for text in ["## memlat: memory is far away", "m: plateaus 4 KiB to", "## stream: the memory wall", "s: 24 MiB of arrays per rank", "## topology:", "| t | "] {
+    for text in [
+        "## memlat: memory is far away",
+        "m: plateaus 4 KiB to",
+        "## stream: the memory wall",
+        "s: 24 MiB of arrays per rank",
+        "## topology:",
+        "| t | ",
+    ] {
         assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
     }
 }

@@ -14,7 +14,12 @@ fn every_variant_is_measured_and_checked() {
         assert_success(&out);
         let file = hdf5::File::open(dir.path().join("s.h5")).unwrap();
         let g = file.group("simd").unwrap();
-        let (kernel, dtype, variant, isa) = (strings(&g.dataset("kernel").unwrap()), strings(&g.dataset("dtype").unwrap()), strings(&g.dataset("variant").unwrap()), strings(&g.dataset("isa").unwrap()));
+        let (kernel, dtype, variant, isa) = (
+            strings(&g.dataset("kernel").unwrap()),
+            strings(&g.dataset("dtype").unwrap()),
+            strings(&g.dataset("variant").unwrap()),
+            strings(&g.dataset("isa").unwrap()),
+        );
         // 2 sizes × 3 kernels × 2 types × 3 variants.
         assert_eq!(kernel.len(), 36);
         let error = g.dataset("error").unwrap().read_raw::<f64>().unwrap();
@@ -37,7 +42,8 @@ fn every_variant_is_measured_and_checked() {
 #[test]
 fn a_wrong_explicit_result_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let out = mpirun_with_fault(1, &["simd", "--bytes", "8K", "--repeats", "1", "-o", "s.h5"], dir.path(), "corrupt-simd");
+    let out =
+        mpirun_with_fault(1, &["simd", "--bytes", "8K", "--repeats", "1", "-o", "s.h5"], dir.path(), "corrupt-simd");
     assert_fails(&out, 1, "parahpc: error: validation failed: explicit dot f64 at 8192 B differs from scalar");
     assert_no_files(dir.path());
 }

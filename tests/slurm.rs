@@ -11,8 +11,13 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const SLURM_ROOT: &[&str] = &[
-    "slurm_cpus_per_task", "slurm_job_id", "slurm_job_name", "slurm_job_nodelist", "slurm_job_num_nodes",
-    "slurm_job_partition", "slurm_ntasks",
+    "slurm_cpus_per_task",
+    "slurm_job_id",
+    "slurm_job_name",
+    "slurm_job_nodelist",
+    "slurm_job_num_nodes",
+    "slurm_job_partition",
+    "slurm_ntasks",
 ];
 
 fn job_script(name: &str) -> PathBuf {
@@ -117,7 +122,8 @@ fn stream_job_measures_bandwidth_with_threads_from_cpus_per_task() {
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn falseshare_job_pins_threads_inside_its_cores() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, file) = experiment_job(dir.path(), &["--cpus-per-task=2"], "falseshare", &["--iters", "10000", "--repeats", "2"]);
+    let (_, file) =
+        experiment_job(dir.path(), &["--cpus-per-task=2"], "falseshare", &["--iters", "10000", "--repeats", "2"]);
     assert_eq!(u64_attr(&file, "threads_per_rank"), 2);
     assert!(file.dataset("falseshare/layout").unwrap().shape()[0] >= 2);
 }
@@ -147,7 +153,8 @@ fn bank_job_shares_one_balance_between_its_tasks() {
 fn pool_job_farms_tasks_to_its_other_tasks() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
-    let (_, file) = experiment_job(dir.path(), &options, "pool", &["--tasks", "10000", "--chunksize", "10", "--repeats", "1"]);
+    let (_, file) =
+        experiment_job(dir.path(), &options, "pool", &["--tasks", "10000", "--chunksize", "10", "--repeats", "1"]);
     assert_eq!(u64_attr(&file.group("pool").unwrap(), "validated"), 1);
     let workers = file.dataset("pool/workers/rank").unwrap().read_raw::<u64>().unwrap();
     assert_eq!(workers, [1], "rank 0 dispatches, rank 1 works");

@@ -10,7 +10,9 @@ const SMALL: &[&str] = &["stream", "--bytes", "24M", "--repeats", "3", "-o", "s.
 
 #[test]
 fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
-    for (ranks, threads, points) in [(1, "2", vec![(1, 1), (1, 2)]), (2, "1", vec![(1, 1), (2, 1)]), (4, "1", vec![(1, 1), (2, 1), (4, 1)])] {
+    for (ranks, threads, points) in
+        [(1, "2", vec![(1, 1), (1, 2)]), (2, "1", vec![(1, 1), (2, 1)]), (4, "1", vec![(1, 1), (2, 1), (4, 1)])]
+    {
         let dir = tempfile::tempdir().unwrap();
         let out = mpirun(ranks, &[SMALL, &["--threads", threads]].concat(), dir.path());
         assert_success(&out);
@@ -18,7 +20,16 @@ fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
         let g = file.group("stream").unwrap();
         assert_eq!(
             sorted(g.member_names().unwrap()),
-            ["bandwidth_GBps", "bandwidth_per_rank_GBps", "kernel", "ranks", "threads", "time_avg_s", "time_max_s", "time_min_s"]
+            [
+                "bandwidth_GBps",
+                "bandwidth_per_rank_GBps",
+                "kernel",
+                "ranks",
+                "threads",
+                "time_avg_s",
+                "time_max_s",
+                "time_min_s"
+            ]
         );
         assert_eq!(u64_attr(&g, "validated"), 1);
         assert_eq!(u64_attr(&g, "elements_per_rank"), 1 << 20);
@@ -39,7 +50,10 @@ fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
         assert!(rates.iter().all(|r| r.is_finite() && *r > 0.0), "{rates:?}");
         assert_eq!(str_attr(&g.dataset("bandwidth_GBps").unwrap(), "units"), "GB/s");
         let text = stdout(&out);
-        assert!(text.contains("Triad reaches 90 % of its best aggregate") || text.contains("Triad bandwidth still grows"), "{text}");
+        assert!(
+            text.contains("Triad reaches 90 % of its best aggregate") || text.contains("Triad bandwidth still grows"),
+            "{text}"
+        );
     }
 }
 

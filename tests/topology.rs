@@ -13,7 +13,17 @@ fn strings_at(file: &hdf5::File, path: &str) -> Vec<String> {
 
 fn topology(ranks: usize, bind: &str, extra: &[&str], dir: &std::path::Path) -> hdf5::File {
     let out = Command::new("mpirun")
-        .args(["--oversubscribe", "--bind-to", bind, "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc"), "topology", "-o", "t.h5"])
+        .args([
+            "--oversubscribe",
+            "--bind-to",
+            bind,
+            "-n",
+            &ranks.to_string(),
+            env!("CARGO_BIN_EXE_parahpc"),
+            "topology",
+            "-o",
+            "t.h5",
+        ])
         .args(extra)
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -34,7 +44,11 @@ fn every_rank_is_listed_with_its_place() {
             ["core_ids", "cpuset", "flags", "host", "nodes", "numa_node", "rank", "threads"]
         );
         assert_eq!(g.dataset("rank").unwrap().read_raw::<u64>().unwrap(), (0..ranks as u64).collect::<Vec<_>>());
-        assert_eq!(strings_at(&file, "topology/cpuset"), strings_at(&file, "cpusets"), "the same facts every file records");
+        assert_eq!(
+            strings_at(&file, "topology/cpuset"),
+            strings_at(&file, "cpusets"),
+            "the same facts every file records"
+        );
         assert_eq!(strings_at(&file, "topology/core_ids"), strings_at(&file, "core_ids"));
         assert!(strings_at(&file, "topology/core_ids").iter().all(|c| !c.is_empty()));
         let nodes = file.group("topology/nodes").unwrap();

@@ -5,10 +5,16 @@ use super::doubling_up_to;
 use crate::cli::{AmdahlArgs, KernelKind, Sweep};
 use crate::context::{gib, RunContext};
 use crate::failure::{Failure, Outcome};
-use crate::kernels::{self, sleep::Sleep, spin::Spin, stream::{Triad, BYTES_PER_ITERATION}, Work};
+use crate::kernels::{
+    self,
+    sleep::Sleep,
+    spin::Spin,
+    stream::{Triad, BYTES_PER_ITERATION},
+    Work,
+};
 use crate::machine;
-use crate::progress::Progress;
 use crate::output::{console, files::OutputPlan, AttrValue, PerRankRows, Results, Table, Values};
+use crate::progress::Progress;
 use crate::scaling_laws::{self, SerialFractionFit};
 use crate::signals;
 use crate::stats::Summary;
@@ -42,12 +48,7 @@ impl Point {
 
 /// The configurations to measure, fewest workers first. The first is the baseline that
 /// speedups are relative to.
-pub fn plan_sweep(
-    sweep: Sweep,
-    world: usize,
-    threads: usize,
-    ranks: Option<&[usize]>,
-) -> Result<Vec<Point>, String> {
+pub fn plan_sweep(sweep: Sweep, world: usize, threads: usize, ranks: Option<&[usize]>) -> Result<Vec<Point>, String> {
     let rank_counts = match ranks {
         None => doubling_up_to(world),
         Some(_) if sweep == Sweep::Threads => {
@@ -204,7 +205,12 @@ fn default_array_bytes() -> u64 {
 
 /// Builds the kernel; the stream kernel's arrays are checked against free memory on every node
 /// before any is allocated, then first-touched by the threads that use them.
-fn build_kernel(ctx: &RunContext, args: &AmdahlArgs, pool: &rayon::ThreadPool, slots: usize) -> Outcome<(Box<dyn Work>, Option<u64>)> {
+fn build_kernel(
+    ctx: &RunContext,
+    args: &AmdahlArgs,
+    pool: &rayon::ThreadPool,
+    slots: usize,
+) -> Outcome<(Box<dyn Work>, Option<u64>)> {
     match args.kernel {
         KernelKind::Spin => Ok((Box::new(Spin), None)),
         KernelKind::Sleep => Ok((Box::new(Sleep), None)),
@@ -248,7 +254,8 @@ pub fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<()> {
     let (work, array_bytes) = build_kernel(ctx, args, &pool, slots)?;
 
     // Calibrate once, on rank 0, with one thread; everyone uses its figure.
-    let mut seconds_per_iteration = if ctx.is_root() { kernels::calibrate(work.as_ref(), CALIBRATION_SECONDS) } else { 0.0 };
+    let mut seconds_per_iteration =
+        if ctx.is_root() { kernels::calibrate(work.as_ref(), CALIBRATION_SECONDS) } else { 0.0 };
     ctx.world.process_at_rank(0).broadcast_into(&mut seconds_per_iteration);
     let baseline = points[0];
     let f = args.serial_fraction;
@@ -269,8 +276,13 @@ pub fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<()> {
     progress.line(&format!(
         "{mode} scaling, kernel {}, serial fraction {f} of {} s on {}; {:.3e} s per iteration{rate}; \
          {} serial and {} parallel iterations{}",
-        args.kernel.name(), args.work, baseline.describe(), seconds_per_iteration,
-        load.serial_iterations, load.parallel_iterations, if args.weak { " per worker" } else { "" },
+        args.kernel.name(),
+        args.work,
+        baseline.describe(),
+        seconds_per_iteration,
+        load.serial_iterations,
+        load.parallel_iterations,
+        if args.weak { " per worker" } else { "" },
     ));
 
     // Test hook: the last worker skips one iteration on the last point.
@@ -335,7 +347,8 @@ pub fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<()> {
     } else {
         Vec::new()
     };
-    let incomplete = stopped.map(|s| format!("{} received after {completed} of {} points", signals::name(s), points.len()));
+    let incomplete =
+        stopped.map(|s| format!("{} received after {completed} of {} points", signals::name(s), points.len()));
     super::save_and_finish(ctx, &output, &Results { tables, per_rank, incomplete }, stopped)
 }
 
@@ -369,10 +382,16 @@ fn analyse(
     };
     let fit = if args.weak { scaling_laws::fit_weak(&points) } else { scaling_laws::fit_strong(&points) }
         .unwrap_or(SerialFractionFit { f: f64::NAN, stderr: f64::NAN, t1: f64::NAN });
-    let predicted: Vec<f64> = n
-        .iter()
-        .map(|&n| if args.weak { scaling_laws::gustafson_speedup(fit.f, n) } else { scaling_laws::amdahl_speedup(fit.f, n) })
-        .collect();
+    let predicted: Vec<f64> =
+        n.iter()
+            .map(|&n| {
+                if args.weak {
+                    scaling_laws::gustafson_speedup(fit.f, n)
+                } else {
+                    scaling_laws::amdahl_speedup(fit.f, n)
+                }
+            })
+            .collect();
     let karp_flatt: Vec<f64> = n
         .iter()
         .zip(&speedup)
@@ -415,7 +434,11 @@ fn analyse(
 
     let last = measured.len() - 1;
     let on = measured[last].point.describe();
-    let error = if fit.stderr.is_nan() { " (exact fit through 2 points: no error estimate)".to_string() } else { format!(" ± {}", console::format_number(fit.stderr)) };
+    let error = if fit.stderr.is_nan() {
+        " (exact fit through 2 points: no error estimate)".to_string()
+    } else {
+        format!(" ± {}", console::format_number(fit.stderr))
+    };
     let lesson = if measured.len() < 2 {
         format!("only {on} was measured: fitting a serial fraction needs at least two worker counts")
     } else if args.weak {
@@ -456,10 +479,7 @@ mod tests {
     #[test]
     fn thread_and_hybrid_sweeps() {
         assert_eq!(plan_sweep(Sweep::Threads, 1, 4, None).unwrap(), pts(&[(1, 1), (1, 2), (1, 4)]));
-        assert_eq!(
-            plan_sweep(Sweep::Both, 2, 2, None).unwrap(),
-            pts(&[(1, 1), (1, 2), (2, 1), (2, 2)])
-        );
+        assert_eq!(plan_sweep(Sweep::Both, 2, 2, None).unwrap(), pts(&[(1, 1), (1, 2), (2, 1), (2, 2)]));
         assert!(plan_sweep(Sweep::Threads, 2, 4, Some(&[1])).is_err());
     }
 

@@ -48,7 +48,10 @@ impl Mode {
 
     /// Whether every transfer must arrive: a lost one fails the run.
     fn must_be_exact(self) -> bool {
-        matches!(self, Mode::Threads(Guard::Mutex | Guard::Atomic) | Mode::RanksShared(Lock::Exclusive) | Mode::RanksAtomic)
+        matches!(
+            self,
+            Mode::Threads(Guard::Mutex | Guard::Atomic) | Mode::RanksShared(Lock::Exclusive) | Mode::RanksAtomic
+        )
     }
 }
 
@@ -91,7 +94,10 @@ fn run_mode(ctx: &RunContext, cell: &Cell, mode: Mode, s: &Setup) -> Outcome<(i6
             }
             let expected = s.initial + s.amount * mine as i64;
             if copy != expected {
-                private_ok = Err(Failure::failed(format!("rank {}'s private copy ended at {copy}, expected {expected}", ctx.rank)));
+                private_ok = Err(Failure::failed(format!(
+                    "rank {}'s private copy ended at {copy}, expected {expected}",
+                    ctx.rank
+                )));
             }
         }
         Mode::RanksShared(lock) => {
@@ -143,7 +149,10 @@ pub fn run(ctx: &RunContext, args: &BankArgs) -> Outcome<()> {
     }
     let final_balance = (args.amount as u128) * (args.transfers as u128) + args.initial as u128;
     if final_balance > i64::MAX as u128 {
-        return Err(Failure::usage(format!("{} transfers of {} EUR onto {} EUR overflow a 64-bit balance", args.transfers, args.amount, args.initial)));
+        return Err(Failure::usage(format!(
+            "{} transfers of {} EUR onto {} EUR overflow a 64-bit balance",
+            args.transfers, args.amount, args.initial
+        )));
     }
     let setup = Setup {
         transfers: args.transfers,
@@ -176,7 +185,14 @@ pub fn run(ctx: &RunContext, args: &BankArgs) -> Outcome<()> {
         let &(worst_balance, lost_max) = balances.iter().max_by_key(|b| b.1).expect("at least one repeat");
         let workers = if matches!(mode, Mode::Threads(_)) { setup.workers } else { ctx.size };
         let lost_min = balances.iter().map(|b| b.1).min().unwrap_or(0);
-        rows.push(Row { mode, workers, worst_balance, lost_max, lost_min, time: Summary::of(&times).expect("at least one repeat") });
+        rows.push(Row {
+            mode,
+            workers,
+            worst_balance,
+            lost_max,
+            lost_min,
+            time: Summary::of(&times).expect("at least one repeat"),
+        });
     }
 
     let mut tables = Vec::new();

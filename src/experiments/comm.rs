@@ -105,7 +105,15 @@ fn seed(bytes: u64, salt: u64) -> u64 {
 }
 
 /// One timed loop of ping-pong; returns the one-way time in µs.
-fn ping_pong(world: &SimpleCommunicator, is_src: bool, peer: i32, n: usize, iters: usize, warmup: usize, b: &mut Buffers) -> f64 {
+fn ping_pong(
+    world: &SimpleCommunicator,
+    is_src: bool,
+    peer: i32,
+    n: usize,
+    iters: usize,
+    warmup: usize,
+    b: &mut Buffers,
+) -> f64 {
     let other = world.process_at_rank(peer);
     let mut t0 = mpi::time();
     for i in 0..warmup + iters {
@@ -175,7 +183,14 @@ fn stream(
 }
 
 /// The check pass for one pair and size: a patterned message there and back, every byte checked.
-fn check_pair(world: &SimpleCommunicator, is_src: bool, peer: i32, n: usize, corrupt: bool, b: &mut Buffers) -> Result<(), String> {
+fn check_pair(
+    world: &SimpleCommunicator,
+    is_src: bool,
+    peer: i32,
+    n: usize,
+    corrupt: bool,
+    b: &mut Buffers,
+) -> Result<(), String> {
     let other = world.process_at_rank(peer);
     let (there, back) = (seed(n as u64, 1), seed(n as u64, 2));
     let check = |buf: &[u8], s: u64, from: i32| match first_mismatch(buf, s) {
@@ -224,7 +239,13 @@ fn call(world: &SimpleCommunicator, op: Op, n: usize, b: &mut Buffers) {
 }
 
 /// The check pass for one collective and size: patterned inputs, every result checked.
-fn check_collective(world: &SimpleCommunicator, op: Op, n: usize, corrupt: bool, b: &mut Buffers) -> Result<(), String> {
+fn check_collective(
+    world: &SimpleCommunicator,
+    op: Op,
+    n: usize,
+    corrupt: bool,
+    b: &mut Buffers,
+) -> Result<(), String> {
     let (rank, ranks) = (world.rank() as usize, world.size() as usize);
     let s = seed(n as u64, 3);
     let wrong = |what: String| Err(format!("{} of {n} B: {what}", op.name()));
@@ -258,7 +279,9 @@ fn check_collective(world: &SimpleCommunicator, op: Op, n: usize, corrupt: bool,
             }
             let triangle = (ranks * (ranks + 1) / 2) as f64;
             match b.reduce_recv[..count].iter().enumerate().find(|(k, x)| **x != triangle * (k % 1000 + 1) as f64) {
-                Some((k, x)) => wrong(format!("element {k} on rank {rank} is {x}, not {}", triangle * (k % 1000 + 1) as f64)),
+                Some((k, x)) => {
+                    wrong(format!("element {k} on rank {rank} is {x}, not {}", triangle * (k % 1000 + 1) as f64))
+                }
                 None => Ok(()),
             }
         }
@@ -334,7 +357,10 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
         ));
     }
     if args.min_bytes > args.max_bytes {
-        return Err(Failure::usage(format!("--min-bytes {} is larger than --max-bytes {}", args.min_bytes, args.max_bytes)));
+        return Err(Failure::usage(format!(
+            "--min-bytes {} is larger than --max-bytes {}",
+            args.min_bytes, args.max_bytes
+        )));
     }
     if args.max_bytes > i32::MAX as u64 / args.window as u64 {
         return Err(Failure::usage(format!(
@@ -366,7 +392,8 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
     let validate = !args.no_validate;
     // Test hooks: the receiver of the point-to-point check pass flips a byte, or rank 1 flips a
     // byte a broadcast brought it.
-    let (corrupt_message, corrupt_collective) = (crate::failure::injected("corrupt-message"), crate::failure::injected("corrupt-collective"));
+    let (corrupt_message, corrupt_collective) =
+        (crate::failure::injected("corrupt-message"), crate::failure::injected("corrupt-collective"));
     let world = &ctx.world;
     let matrix_pairs = if args.all_pairs { ctx.size * (ctx.size - 1) / 2 } else { 0 };
     let collective_steps: usize = OPS.iter().map(|op| op.sizes(&sizes, ctx.size).len()).sum();
@@ -378,7 +405,13 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
     // Point to point.
     let mut p2p = Pt2ptRows::default();
     'pairs: for pair in &pairs {
-        let me = if ctx.rank == pair.src { Some((true, pair.dst)) } else if ctx.rank == pair.dst { Some((false, pair.src)) } else { None };
+        let me = if ctx.rank == pair.src {
+            Some((true, pair.dst))
+        } else if ctx.rank == pair.dst {
+            Some((false, pair.src))
+        } else {
+            None
+        };
         for &size in &sizes {
             let n = size as usize;
             let iters = message::iterations(size, args.iters);
@@ -396,7 +429,11 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
                 for both in [false, true] {
                     for _ in 0..args.repeats {
                         let rate = stream(world, is_src, peer, n, iters, warmup, args.window, both, &mut win, &mut b);
-                        if both { bibandwidth.push(rate) } else { bandwidth.push(rate) }
+                        if both {
+                            bibandwidth.push(rate)
+                        } else {
+                            bandwidth.push(rate)
+                        }
                     }
                 }
             }
@@ -417,7 +454,13 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
                 break 'pairs;
             }
         }
-        progress.line(&format!("ranks {} and {} ({}): {} sizes measured", pair.src, pair.dst, pair.kind(), sizes.len()));
+        progress.line(&format!(
+            "ranks {} and {} ({}): {} sizes measured",
+            pair.src,
+            pair.dst,
+            pair.kind(),
+            sizes.len()
+        ));
     }
 
     // Every pair's small-message latency: row r of the matrix is rank r's.
@@ -430,7 +473,8 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
                 if ctx.rank == i || ctx.rank == j {
                     let peer = if ctx.rank == i { j } else { i };
                     let (iters, warmup) = ((args.iters / 10).max(10), (args.warmup / 10).max(2));
-                    matrix_row[peer] = ping_pong(world, ctx.rank == i, peer as i32, matrix_bytes, iters, warmup, &mut b);
+                    matrix_row[peer] =
+                        ping_pong(world, ctx.rank == i, peer as i32, matrix_bytes, iters, warmup, &mut b);
                 }
                 progress.advance();
                 done += 1;
@@ -451,9 +495,11 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
                 let n = size as usize;
                 let iters = message::iterations(size * ctx.size as u64, args.iters);
                 let warmup = args.warmup.min(iters);
-                let checked = if validate { check_collective(world, op, n, corrupt_collective, &mut b) } else { Ok(()) };
+                let checked =
+                    if validate { check_collective(world, op, n, corrupt_collective, &mut b) } else { Ok(()) };
                 ctx.agree(checked.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
-                let times: Vec<f64> = (0..args.repeats).map(|_| time_collective(world, op, n, iters, warmup, &mut b)).collect();
+                let times: Vec<f64> =
+                    (0..args.repeats).map(|_| time_collective(world, op, n, iters, warmup, &mut b)).collect();
                 progress.advance();
                 if ctx.is_root() {
                     coll.op.push(op.name().into());
@@ -492,7 +538,12 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
 }
 
 /// The point-to-point table, the Hockney table and the lesson, from rank 0's rows.
-fn point_to_point_tables(r: &Pt2ptRows, args: &CommArgs, matrix_bytes: usize, validate: bool) -> (Table, Table, String) {
+fn point_to_point_tables(
+    r: &Pt2ptRows,
+    args: &CommArgs,
+    matrix_bytes: usize,
+    validate: bool,
+) -> (Table, Table, String) {
     let mut t = Table::new("comm/pt2pt");
     t.column("pair_kind", "1", Values::Str(r.kind.clone()))
         .column("src", "1", Values::U64(r.src.clone()))
@@ -527,8 +578,12 @@ fn point_to_point_tables(r: &Pt2ptRows, args: &CommArgs, matrix_bytes: usize, va
         half.push(fit.half_performance_bytes());
         lessons.push(format!(
             "ranks {}–{} ({}): α = {} µs, β = {} MB/s, n½ = {} B",
-            r.src[start], r.dst[start], r.kind[start], console::format_number(fit.alpha_us),
-            console::format_number(fit.beta_mbps), console::format_number(fit.half_performance_bytes())
+            r.src[start],
+            r.dst[start],
+            r.kind[start],
+            console::format_number(fit.alpha_us),
+            console::format_number(fit.beta_mbps),
+            console::format_number(fit.half_performance_bytes())
         ));
         start = end;
     }

@@ -54,7 +54,8 @@ fn run_mode(ctx: &RunContext, pool: &rayon::ThreadPool, mode: &Mode, jobs: usize
                 return (0, 0);
             }
             let worker = rank * mode.threads + t.index();
-            let mine = my_jobs(jobs, mode.ranks * mode.threads, worker).saturating_sub(usize::from(skip && worker == 0));
+            let mine =
+                my_jobs(jobs, mode.ranks * mode.threads, worker).saturating_sub(usize::from(skip && worker == 0));
             ((0..mine).map(|_| countdown(n)).sum(), mine as u64)
         });
         left = results.iter().map(|r| r.0).sum();
@@ -108,7 +109,13 @@ pub fn run(ctx: &RunContext, args: &CountdownArgs) -> Outcome<()> {
             .attr("jobs", AttrValue::U64(jobs as u64))
             .attr("repeats", AttrValue::U64(args.repeats as u64))
             .attr("validated", AttrValue::U64(1))
-            .attr("python_reference", AttrValue::Str("CPython, countdown(10**8) twice: 7.9 s serially, 8.0 s with 2 threads, 4.2 s with 2 processes".into()));
+            .attr(
+                "python_reference",
+                AttrValue::Str(
+                    "CPython, countdown(10**8) twice: 7.9 s serially, 8.0 s with 2 threads, 4.2 s with 2 processes"
+                        .into(),
+                ),
+            );
         print!("{}", console::render(&t));
         let threads = rows.iter().find(|(m, _)| m.name == "threads");
         println!(
@@ -137,6 +144,9 @@ mod tests {
             assert_eq!((0..workers).map(|w| my_jobs(jobs, workers, w)).sum::<usize>(), jobs);
         }
         assert_eq!(modes(1, 1).len(), 1);
-        assert_eq!(modes(2, 2).iter().map(|m| m.name).collect::<Vec<_>>(), ["serial", "threads", "ranks", "ranks × threads"]);
+        assert_eq!(
+            modes(2, 2).iter().map(|m| m.name).collect::<Vec<_>>(),
+            ["serial", "threads", "ranks", "ranks × threads"]
+        );
     }
 }

@@ -34,7 +34,13 @@ fn placements(topology: &Topology, allowed: &[usize], threads: usize) -> Vec<(&'
 
 /// Best time of `repeats` runs of every thread incrementing its counter `iters` times, and the
 /// verdict on the counts.
-fn run_layout(pool: &rayon::ThreadPool, packed: bool, threads: usize, iters: u64, repeats: usize) -> (f64, Result<(), String>) {
+fn run_layout(
+    pool: &rayon::ThreadPool,
+    packed: bool,
+    threads: usize,
+    iters: u64,
+    repeats: usize,
+) -> (f64, Result<(), String>) {
     let mut best = f64::INFINITY;
     let mut verdict = Ok(());
     for _ in 0..repeats {
@@ -99,7 +105,9 @@ pub fn run(ctx: &RunContext, args: &FalseshareArgs) -> Outcome<()> {
     let mut tables = Vec::new();
     if ctx.is_root() {
         if rows.is_empty() {
-            return Err(Failure::usage(format!("rank 0 has no {threads} CPUs on distinct cores or hyperthreads to pin to: bind it to more CPUs")));
+            return Err(Failure::usage(format!(
+                "rank 0 has no {threads} CPUs on distinct cores or hyperthreads to pin to: bind it to more CPUs"
+            )));
         }
         let padded_time = |place: &str| rows.iter().find(|r| r.0 == place && r.1 == "padded").map_or(f64::NAN, |r| r.2);
         let mut t = Table::new("falseshare");
@@ -144,7 +152,10 @@ mod tests {
         for cpu in 0..4 {
             t.cpus.insert(cpu, (0, cpu / 2));
         }
-        assert_eq!(placements(&t, &[0, 1, 2, 3], 2), [("different cores", vec![0, 2]), ("one core's hyperthreads", vec![0, 1])]);
+        assert_eq!(
+            placements(&t, &[0, 1, 2, 3], 2),
+            [("different cores", vec![0, 2]), ("one core's hyperthreads", vec![0, 1])]
+        );
         assert_eq!(placements(&t, &[0, 1, 2, 3], 3), []);
         let mut flat = Topology::default();
         flat.cpus.insert(0, (0, 0));

@@ -61,7 +61,13 @@ fn check(row: &Row) -> Outcome<()> {
 }
 
 /// Rank 0's single-rank products at size n, for each implementation and thread count.
-fn local(n: usize, args: &GemmArgs, threads: &[usize], pools: &[rayon::ThreadPool], rows: &mut Vec<Row>) -> Outcome<()> {
+fn local(
+    n: usize,
+    args: &GemmArgs,
+    threads: &[usize],
+    pools: &[rayon::ThreadPool],
+    rows: &mut Vec<Row>,
+) -> Outcome<()> {
     let (a, b) = (gemm::fill(1, 0..n, 0..n), gemm::fill(2, 0..n, 0..n));
     let mut c = vec![0.0; n * n];
     for &implementation in &args.implementations {
@@ -76,7 +82,15 @@ fn local(n: usize, args: &GemmArgs, threads: &[usize], pools: &[rayon::ThreadPoo
                 GemmImpl::Blas => gemm::blas(&a, &b, &mut c, n, n, n),
             });
             corrupt(&mut c, n * (n / 2) + n / 3);
-            let row = Row { implementation: implementation.name(), n, ranks: 1, threads: t, blas_threads, time, residual: gemm::residual(&a, &b, &c, n) };
+            let row = Row {
+                implementation: implementation.name(),
+                n,
+                ranks: 1,
+                threads: t,
+                blas_threads,
+                time,
+                residual: gemm::residual(&a, &b, &c, n),
+            };
             check(&row)?;
             rows.push(row);
         }
@@ -99,7 +113,8 @@ impl Grid {
         let (rows, cols) = grid(world.size() as usize);
         let rank = world.rank() as usize;
         let (my_row, my_col) = (rank / cols, rank % cols);
-        let split = |color: usize| world.split_by_color(Color::with_value(color as i32)).expect("every rank has a color");
+        let split =
+            |color: usize| world.split_by_color(Color::with_value(color as i32)).expect("every rank has a color");
         Grid { rows, cols, my_row, my_col, row_comm: split(my_row), col_comm: split(rows + my_col) }
     }
 }
@@ -110,7 +125,11 @@ impl Grid {
 fn summa(g: &Grid, n: usize, a: &[f64], b: &[f64], c: &mut [f64], a_panel: &mut [f64], b_panel: &mut [f64]) {
     let (rows, cols) = (split(n, g.rows, g.my_row), split(n, g.cols, g.my_col));
     let (mr, nc) = (rows.len(), cols.len());
-    let mut cuts: Vec<usize> = (0..g.cols).map(|p| split(n, g.cols, p).start).chain((0..g.rows).map(|p| split(n, g.rows, p).start)).chain((0..n).step_by(PANEL)).collect();
+    let mut cuts: Vec<usize> = (0..g.cols)
+        .map(|p| split(n, g.cols, p).start)
+        .chain((0..g.rows).map(|p| split(n, g.rows, p).start))
+        .chain((0..n).step_by(PANEL))
+        .collect();
     cuts.push(n);
     cuts.sort_unstable();
     cuts.dedup();
@@ -175,7 +194,15 @@ fn distributed(ctx: &RunContext, g: &Grid, n: usize, repeats: usize) -> Outcome<
     if rows.contains(&(n / 2)) && cols.contains(&(n / 3)) {
         corrupt(&mut c, (n / 2 - rows.start) * cols.len() + n / 3 - cols.start);
     }
-    let row = Row { implementation: "summa", n, ranks: ctx.size, threads: ctx.threads, blas_threads, time, residual: distributed_residual(&ctx.world, g, n, &a, &b, &c) };
+    let row = Row {
+        implementation: "summa",
+        n,
+        ranks: ctx.size,
+        threads: ctx.threads,
+        blas_threads,
+        time,
+        residual: distributed_residual(&ctx.world, g, n, &a, &b, &c),
+    };
     check(&row)?;
     Ok(row)
 }
@@ -184,11 +211,17 @@ pub fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<()> {
     let largest = *args.n.iter().max().expect("clap requires a size");
     let (grid_rows, grid_cols) = grid(ctx.size);
     if args.dist && largest < grid_cols.max(grid_rows) {
-        return Err(Failure::usage(format!("--n {largest} is smaller than the {grid_rows}×{grid_cols} process grid: every rank needs a block")));
+        return Err(Failure::usage(format!(
+            "--n {largest} is smaller than the {grid_rows}×{grid_cols} process grid: every rank needs a block"
+        )));
     }
     // Rank 0 holds three n × n matrices; with --dist every rank holds its three blocks too.
     let local_bytes = if ctx.is_root() { 3 * 8 * (largest as u64).pow(2) } else { 0 };
-    let dist_bytes = if args.dist { 3 * 8 * (largest as u64).pow(2) / ctx.size as u64 + 2 * 8 * PANEL as u64 * largest as u64 } else { 0 };
+    let dist_bytes = if args.dist {
+        3 * 8 * (largest as u64).pow(2) / ctx.size as u64 + 2 * 8 * PANEL as u64 * largest as u64
+    } else {
+        0
+    };
     ctx.check_node_memory(local_bytes + dist_bytes, &format!("gemm at n = {largest}"), "give a smaller --n")?;
     let output = OutputPlan::prepare(ctx, &args.common, "gemm")?;
 
@@ -198,7 +231,8 @@ pub fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<()> {
         .map(|&t| rayon::ThreadPoolBuilder::new().num_threads(t).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("cannot start threads: {e}"))?;
-    let (peak, peak_source) = if ctx.is_root() { crate::peak::core_peak(args.peak_gflops) } else { (0.0, String::new()) };
+    let (peak, peak_source) =
+        if ctx.is_root() { crate::peak::core_peak(args.peak_gflops) } else { (0.0, String::new()) };
     let g = args.dist.then(|| Grid::new(&ctx.world));
 
     let mut rows = Vec::new();
@@ -215,7 +249,11 @@ pub fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<()> {
     if ctx.is_root() {
         let gflops = |r: &Row, t: f64| gemm::flops(r.n) / t / 1e9;
         // SUMMA against one rank's BLAS at the same size with the same threads.
-        let reference = |r: &Row| rows.iter().find(|b| b.implementation == "blas" && b.n == r.n && b.threads == r.threads).map(|b| gflops(b, b.time.median));
+        let reference = |r: &Row| {
+            rows.iter()
+                .find(|b| b.implementation == "blas" && b.n == r.n && b.threads == r.threads)
+                .map(|b| gflops(b, b.time.median))
+        };
         let efficiency: Vec<f64> = rows
             .iter()
             .map(|r| match (r.implementation, reference(r)) {
@@ -234,13 +272,22 @@ pub fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<()> {
             .column("time_max_s", "s", Values::F64(rows.iter().map(|r| r.time.max).collect()))
             .column("gflops", "GFLOP/s", Values::F64(rows.iter().map(|r| gflops(r, r.time.median)).collect()))
             .column("gflops_best", "GFLOP/s", Values::F64(rows.iter().map(|r| gflops(r, r.time.min)).collect()))
-            .column("fraction_of_peak", "1", Values::F64(rows.iter().map(|r| gflops(r, r.time.median) / (peak * (r.ranks * r.threads) as f64)).collect()))
+            .column(
+                "fraction_of_peak",
+                "1",
+                Values::F64(
+                    rows.iter().map(|r| gflops(r, r.time.median) / (peak * (r.ranks * r.threads) as f64)).collect(),
+                ),
+            )
             .column("parallel_efficiency", "1", Values::F64(efficiency))
             .column("residual", "1", Values::F64(rows.iter().map(|r| r.residual).collect()));
         t.attr("peak_gflops_per_core", AttrValue::F64(peak))
             .attr("peak_source", AttrValue::Str(peak_source.clone()))
             .attr("residual_threshold", AttrValue::F64(RESIDUAL_THRESHOLD))
-            .attr("residual_definition", AttrValue::Str("‖C·x − A·(B·x)‖∞ / (‖A‖∞ ‖B‖∞ ‖x‖∞ n ε), x random (HPL's check)".into()))
+            .attr(
+                "residual_definition",
+                AttrValue::Str("‖C·x − A·(B·x)‖∞ / (‖A‖∞ ‖B‖∞ ‖x‖∞ n ε), x random (HPL's check)".into()),
+            )
             .attr("repeats", AttrValue::U64(args.repeats as u64))
             .attr("naive_max_n", AttrValue::U64(args.naive_max_n as u64))
             .attr("grid", AttrValue::Str(if args.dist { format!("{grid_rows}x{grid_cols}") } else { String::new() }))
@@ -248,9 +295,20 @@ pub fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<()> {
         print!("{}", console::render(&t));
         println!("Peak: {peak_source}.");
         for &n in &args.n {
-            let rate = |name: &str| rows.iter().filter(|r| r.implementation == name && r.n == n && r.threads == 1).map(|r| gflops(r, r.time.median)).next();
+            let rate = |name: &str| {
+                rows.iter()
+                    .filter(|r| r.implementation == name && r.n == n && r.threads == 1)
+                    .map(|r| gflops(r, r.time.median))
+                    .next()
+            };
             if let (Some(blas), Some(blocked)) = (rate("blas"), rate("blocked")) {
-                let naive = rate("naive").map_or(String::new(), |v| format!(", the textbook loop {} GFLOP/s (BLAS ×{} faster)", console::format_number(v), console::format_number(blas / v)));
+                let naive = rate("naive").map_or(String::new(), |v| {
+                    format!(
+                        ", the textbook loop {} GFLOP/s (BLAS ×{} faster)",
+                        console::format_number(v),
+                        console::format_number(blas / v)
+                    )
+                });
                 println!(
                     "n = {n}, one thread: BLAS {} GFLOP/s, blocked {} GFLOP/s ({:.0} % of BLAS){naive}.",
                     console::format_number(blas),

@@ -49,7 +49,10 @@ pub fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<()> {
             for _ in 0..args.repeats {
                 let (end, ns) = chase(&nodes, laps * n);
                 if end != 0 {
-                    verdict = Err(format!("the chase over {} ended at node {end}, not 0, after {laps} lap(s)", bytes(size as f64)));
+                    verdict = Err(format!(
+                        "the chase over {} ended at node {end}, not 0, after {laps} lap(s)",
+                        bytes(size as f64)
+                    ));
                 }
                 times.push(ns);
             }
@@ -68,7 +71,9 @@ pub fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<()> {
         }
     }
     drop(progress);
-    ctx.agree(verdict.map_err(|e| Failure::failed(format!("validation failed on host {}: {e}", ctx.hostnames[ctx.rank]))))?;
+    ctx.agree(
+        verdict.map_err(|e| Failure::failed(format!("validation failed on host {}: {e}", ctx.hostnames[ctx.rank]))),
+    )?;
     let mut all = vec![0.0; mine.len() * ctx.size];
     ctx.world.all_gather_into(&mine[..], &mut all[..]);
 
@@ -118,7 +123,9 @@ pub fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<()> {
             .column("bytes", "B", Values::U64(size))
             .column("latency_ns_min", "ns", Values::F64(min))
             .column("latency_ns_median", "ns", Values::F64(median));
-        t.attr("accesses", AttrValue::U64(args.accesses as u64)).attr("repeats", AttrValue::U64(args.repeats as u64)).attr("validated", AttrValue::U64(1));
+        t.attr("accesses", AttrValue::U64(args.accesses as u64))
+            .attr("repeats", AttrValue::U64(args.repeats as u64))
+            .attr("validated", AttrValue::U64(1));
         for (l, (b, _)) in &levels {
             t.attr(["l1_bytes", "l2_bytes", "l3_bytes", "l4_bytes"][(*l as usize).clamp(1, 4) - 1], AttrValue::U64(*b));
         }

@@ -183,7 +183,9 @@ fn run_alone(s: &Settings, worker: &mut Worker, collector: &mut Collector) -> Re
     while next < s.tasks {
         let len = s.schedule.next_len(s.tasks - next, s.chunksize, 1);
         out.clear();
-        worker.process(next..next + len, &mut out).map_err(|(id, msg)| format!("task {id} panicked on rank 0: {msg}"))?;
+        worker
+            .process(next..next + len, &mut out)
+            .map_err(|(id, msg)| format!("task {id} panicked on rank 0: {msg}"))?;
         collector.deliver(next, &out)?;
         next += len;
     }
@@ -228,7 +230,9 @@ fn dispatch(ctx: &RunContext, s: &Settings, counter: &Cell, collector: &mut Coll
         let status = ctx.world.any_process().receive_into_with_tag(&mut buf[..], TAG_UP);
         let src = status.source_rank();
         let failed = match buf[0] {
-            RESULTS => collector.deliver(buf[1], &buf[3..3 + buf[2] as usize]).err().map(|e| format!("{e} (from rank {src})")),
+            RESULTS => {
+                collector.deliver(buf[1], &buf[3..3 + buf[2] as usize]).err().map(|e| format!("{e} (from rank {src})"))
+            }
             FAILED => {
                 live -= 1;
                 let (text, _) = ctx.world.process_at_rank(src).receive_vec_with_tag::<u8>(TAG_TEXT);
@@ -309,19 +313,33 @@ fn run_farm<'a>(ctx: &RunContext, s: &'a Settings, counter: &Cell, worker: &mut 
     ctx.agree(verdict.map_err(|e| Failure::failed(format!("pool failed: {e}"))))?;
 
     // Every worker's counts, to rank 0: [tasks, chunks, busy, init, inits, startup] as f64.
-    let row = mine.map_or([0.0; 6], |w| [w.tasks as f64, w.chunks as f64, w.busy, w.init, w.inits as f64, worker.startup]);
+    let row =
+        mine.map_or([0.0; 6], |w| [w.tasks as f64, w.chunks as f64, w.busy, w.init, w.inits as f64, worker.startup]);
     let mut all = vec![0.0; 6 * ctx.size];
     ctx.world.all_gather_into(&row[..], &mut all[..]);
     let Some(c) = collector else { return Ok(None) };
     let first = if ctx.size == 1 { 0 } else { 1 };
-    let workers: Vec<WorkerStats> = all.chunks(6).skip(first).map(|r| WorkerStats { tasks: r[0] as u64, chunks: r[1] as u64, busy: r[2], init: r[3], inits: r[4] as u64 }).collect();
+    let workers: Vec<WorkerStats> = all
+        .chunks(6)
+        .skip(first)
+        .map(|r| WorkerStats { tasks: r[0] as u64, chunks: r[1] as u64, busy: r[2], init: r[3], inits: r[4] as u64 })
+        .collect();
     let startup: Vec<f64> = all.chunks(6).skip(first).map(|r| r[5]).collect();
     let counted: u64 = workers.iter().map(|w| w.tasks).sum();
     if counted != s.tasks {
         // Rank 0 alone knows; the job must not go on.
-        return Err(Failure::Fatal(anyhow::anyhow!("the workers count {counted} tasks done, but there were {}", s.tasks)));
+        return Err(Failure::Fatal(anyhow::anyhow!(
+            "the workers count {counted} tasks done, but there were {}",
+            s.tasks
+        )));
     }
-    Ok(Some(Run { time, first_result: c.first.map_or(0.0, |f| (f - start).as_secs_f64()), pending_peak: c.pending_peak, workers, startup }))
+    Ok(Some(Run {
+        time,
+        first_result: c.first.map_or(0.0, |f| (f - start).as_secs_f64()),
+        pending_peak: c.pending_peak,
+        workers,
+        startup,
+    }))
 }
 
 /// Load imbalance: the busiest worker's busy time over the mean (1 is perfect balance).
@@ -358,7 +376,11 @@ pub fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<()> {
         init: Duration::from_micros(args.init_us),
     };
     // Rank 0 keeps a flag and, for ordered delivery, up to every result: 9 bytes a task.
-    ctx.check_node_memory(if ctx.is_root() { 9 * s.tasks } else { 0 }, &format!("collecting {} tasks", s.tasks), "give fewer --tasks")?;
+    ctx.check_node_memory(
+        if ctx.is_root() { 9 * s.tasks } else { 0 },
+        &format!("collecting {} tasks", s.tasks),
+        "give fewer --tasks",
+    )?;
     let output = OutputPlan::prepare(ctx, &args.common, "pool")?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(ctx.threads)
@@ -378,7 +400,12 @@ pub fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<()> {
     let counter_kind = counter.kind;
     drop(counter);
     if !ctx.is_root() {
-        return super::save_and_finish(ctx, &output, &Results { tables: Vec::new(), per_rank: Vec::new(), incomplete: None }, None);
+        return super::save_and_finish(
+            ctx,
+            &output,
+            &Results { tables: Vec::new(), per_rank: Vec::new(), incomplete: None },
+            None,
+        );
     }
 
     let rate: Vec<f64> = runs.iter().map(|r| s.tasks as f64 / r.time).collect();
@@ -397,10 +424,13 @@ pub fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<()> {
         .attr("chunksize", AttrValue::U64(s.chunksize))
         .attr("schedule", AttrValue::Str(s.schedule.name().into()))
         .attr("ordered", AttrValue::U64(s.ordered as u64))
-        .attr("queue", AttrValue::Str(match s.schedule {
-            Schedule::Static => "static deal: chunk c to worker c mod workers, before the start".into(),
-            _ => format!("next-task counter on rank 0 in {counter_kind}"),
-        }))
+        .attr(
+            "queue",
+            AttrValue::Str(match s.schedule {
+                Schedule::Static => "static deal: chunk c to worker c mod workers, before the start".into(),
+                _ => format!("next-task counter on rank 0 in {counter_kind}"),
+            }),
+        )
         .attr("max_tasks_per_worker", AttrValue::U64(s.max_tasks_per_worker.unwrap_or(0)))
         .attr("init_us", AttrValue::U64(args.init_us))
         .attr("workers", AttrValue::U64(runs[0].workers.len() as u64))
@@ -456,7 +486,8 @@ mod tests {
         let w = |busy| WorkerStats { busy, ..Default::default() };
         assert_eq!(imbalance(&[w(1.0), w(3.0)]), 1.5);
         assert_eq!(imbalance(&[w(0.0), w(0.0)]), 1.0);
-        let run = Run { time: 2.0, first_result: 0.0, pending_peak: 0, workers: vec![w(1.0), w(1.5)], startup: vec![0.0; 2] };
+        let run =
+            Run { time: 2.0, first_result: 0.0, pending_peak: 0, workers: vec![w(1.0), w(1.5)], startup: vec![0.0; 2] };
         assert_eq!(overhead_per_task(&run, 10), 0.15);
     }
 }

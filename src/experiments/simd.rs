@@ -48,7 +48,8 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
         let mut one = || {
             let mut last = T::default();
             for _ in 0..calls {
-                last = black_box(simd::run(kernel, variant, isa, alpha, black_box(&x), black_box(&y), black_box(&mut z)));
+                last =
+                    black_box(simd::run(kernel, variant, isa, alpha, black_box(&x), black_box(&y), black_box(&mut z)));
             }
             last
         };
@@ -77,7 +78,17 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
             Variant::Auto => simd::baseline_isa(),
             Variant::Explicit => isa.name(),
         };
-        let row = Row { kernel, dtype: T::NAME, bytes, variant, isa: isa_used, time: Summary::of(&times).expect("repeats ≥ 1"), elements: n, error, tolerance };
+        let row = Row {
+            kernel,
+            dtype: T::NAME,
+            bytes,
+            variant,
+            isa: isa_used,
+            time: Summary::of(&times).expect("repeats ≥ 1"),
+            elements: n,
+            error,
+            tolerance,
+        };
         if !(error <= tolerance) {
             return Err(Failure::failed(format!(
                 "validation failed: {} {} {} at {} B differs from scalar by {error:.3e}, more than the {tolerance:.3e} that reordering allows",
@@ -93,18 +104,27 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
 }
 
 pub fn run(ctx: &RunContext, args: &SimdArgs) -> Outcome<()> {
-    let levels: Vec<u64> = crate::topology::Topology::read(std::path::Path::new("/")).cache_levels().values().map(|(b, _)| *b).collect();
+    let levels: Vec<u64> =
+        crate::topology::Topology::read(std::path::Path::new("/")).cache_levels().values().map(|(b, _)| *b).collect();
     let sizes = args.bytes.clone().unwrap_or_else(|| default_sizes(&levels));
     let largest = *sizes.iter().max().expect("at least one size");
     // AXPY holds three arrays of the largest size in f32 or f64: the largest working set.
-    ctx.check_node_memory(if ctx.is_root() { largest } else { 0 }, &format!("simd at {largest} B"), "give smaller --bytes")?;
+    ctx.check_node_memory(
+        if ctx.is_root() { largest } else { 0 },
+        &format!("simd at {largest} B"),
+        "give smaller --bytes",
+    )?;
     let output = OutputPlan::prepare(ctx, &args.common, "simd")?;
     let isa = match args.isa {
         None => Isa::detect(),
         Some(choice) => {
             let isa = choice.isa();
             if !isa.available() {
-                return Err(Failure::usage(format!("--isa {}: this CPU (or build) has no such unit; the widest it has is {}", isa.name(), Isa::detect().name())));
+                return Err(Failure::usage(format!(
+                    "--isa {}: this CPU (or build) has no such unit; the widest it has is {}",
+                    isa.name(),
+                    Isa::detect().name()
+                )));
             }
             isa
         }
@@ -129,7 +149,13 @@ pub fn run(ctx: &RunContext, args: &SimdArgs) -> Outcome<()> {
 
     let mut tables = Vec::new();
     if ctx.is_root() {
-        let scalar_time = |r: &Row| rows.iter().find(|s| s.variant == Variant::Scalar && s.kernel == r.kernel && s.dtype == r.dtype && s.bytes == r.bytes).map_or(f64::NAN, |s| s.time.median);
+        let scalar_time = |r: &Row| {
+            rows.iter()
+                .find(|s| {
+                    s.variant == Variant::Scalar && s.kernel == r.kernel && s.dtype == r.dtype && s.bytes == r.bytes
+                })
+                .map_or(f64::NAN, |s| s.time.median)
+        };
         let mut t = Table::new("simd");
         t.column("kernel", "1", Values::Str(rows.iter().map(|r| r.kernel.name().to_string()).collect()))
             .column("dtype", "1", Values::Str(rows.iter().map(|r| r.dtype.to_string()).collect()))
@@ -140,9 +166,21 @@ pub fn run(ctx: &RunContext, args: &SimdArgs) -> Outcome<()> {
             .column("time_min_s", "s", Values::F64(rows.iter().map(|r| r.time.min).collect()))
             .column("time_median_s", "s", Values::F64(rows.iter().map(|r| r.time.median).collect()))
             .column("time_max_s", "s", Values::F64(rows.iter().map(|r| r.time.max).collect()))
-            .column("elements_per_s", "1/s", Values::F64(rows.iter().map(|r| r.elements as f64 / r.time.median).collect()))
-            .column("gflops", "GFLOP/s", Values::F64(rows.iter().map(|r| r.kernel.flops() * r.elements as f64 / r.time.median / 1e9).collect()))
-            .column("speedup_vs_scalar", "1", Values::F64(rows.iter().map(|r| scalar_time(r) / r.time.median).collect()))
+            .column(
+                "elements_per_s",
+                "1/s",
+                Values::F64(rows.iter().map(|r| r.elements as f64 / r.time.median).collect()),
+            )
+            .column(
+                "gflops",
+                "GFLOP/s",
+                Values::F64(rows.iter().map(|r| r.kernel.flops() * r.elements as f64 / r.time.median / 1e9).collect()),
+            )
+            .column(
+                "speedup_vs_scalar",
+                "1",
+                Values::F64(rows.iter().map(|r| scalar_time(r) / r.time.median).collect()),
+            )
             .column("error", "1", Values::F64(rows.iter().map(|r| r.error).collect()))
             .column("tolerance", "1", Values::F64(rows.iter().map(|r| r.tolerance).collect()));
         t.attr("explicit_isa", AttrValue::Str(isa.name().into()))
@@ -153,7 +191,11 @@ pub fn run(ctx: &RunContext, args: &SimdArgs) -> Outcome<()> {
             .attr("validated", AttrValue::U64(1));
         print!("{}", console::render(&t));
         let small = sizes[0];
-        let speedup = |variant: Variant| rows.iter().find(|r| r.kernel == Kernel::Dot && r.dtype == "f64" && r.bytes == small && r.variant == variant).map_or(f64::NAN, |r| scalar_time(r) / r.time.median);
+        let speedup = |variant: Variant| {
+            rows.iter()
+                .find(|r| r.kernel == Kernel::Dot && r.dtype == "f64" && r.bytes == small && r.variant == variant)
+                .map_or(f64::NAN, |r| scalar_time(r) / r.time.median)
+        };
         println!(
             "f64 dot in {}: explicit {} ×{} over scalar, auto ({}) ×{}. Lesson: SIMD is the first level of parallelism, inside one core; out of cache, memory bandwidth caps every variant alike.",
             console::format_bytes(small as f64),

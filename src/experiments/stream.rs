@@ -37,8 +37,15 @@ fn points(ranks: usize, threads: usize) -> Vec<(usize, usize)> {
 
 /// Times of every repetition of every kernel at one point, as the slowest rank saw them, and
 /// this rank's verdict on its arrays.
-fn measure(sub: &SimpleCommunicator, pool: &rayon::ThreadPool, threads: usize, n: usize, repeats: usize) -> ([Vec<f64>; 4], Result<(), String>) {
-    let chunks: Vec<Mutex<Chunk>> = (0..threads).map(|_| Mutex::new(Chunk { a: Vec::new(), b: Vec::new(), c: Vec::new() })).collect();
+fn measure(
+    sub: &SimpleCommunicator,
+    pool: &rayon::ThreadPool,
+    threads: usize,
+    n: usize,
+    repeats: usize,
+) -> ([Vec<f64>; 4], Result<(), String>) {
+    let chunks: Vec<Mutex<Chunk>> =
+        (0..threads).map(|_| Mutex::new(Chunk { a: Vec::new(), b: Vec::new(), c: Vec::new() })).collect();
     let share = |i: usize| n * (i + 1) / threads - n * i / threads;
     // First touch by the thread that will stream the chunk: its pages land on that thread's node.
     pool.broadcast(|t| {
@@ -87,7 +94,10 @@ pub fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<()> {
     let bytes = args.bytes.unwrap_or_else(|| llc.map_or(0, |l| 4 * l).max(64 << 20));
     let n = (bytes / 24) as usize;
     if n < ctx.threads {
-        return Err(Failure::usage(format!("--bytes {bytes} gives fewer than one element per thread; use at least {}", 24 * ctx.threads)));
+        return Err(Failure::usage(format!(
+            "--bytes {bytes} gives fewer than one element per thread; use at least {}",
+            24 * ctx.threads
+        )));
     }
     let hint = format!("{:.2} GiB of arrays per rank: lower --bytes", gib(24 * n as u64));
     ctx.check_node_memory(24 * n as u64, "stream", &hint)?;
@@ -116,11 +126,16 @@ pub fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<()> {
             Some(sub) => measure(sub, &pool, threads, n, args.repeats),
             None => (Default::default(), Ok(())),
         };
-        ctx.agree(verdict.map_err(|e| Failure::failed(format!("validation failed on rank {} ({ranks} ranks × {threads} threads): {e}", ctx.rank))))?;
+        ctx.agree(verdict.map_err(|e| {
+            Failure::failed(format!("validation failed on rank {} ({ranks} ranks × {threads} threads): {e}", ctx.rank))
+        }))?;
         progress.advance();
         if ctx.is_root() {
             let best = (times[3].iter().skip(1).copied().fold(f64::INFINITY, f64::min)).max(f64::MIN_POSITIVE);
-            progress.line(&format!("{ranks} rank(s) × {threads} thread(s): triad {:.2} GB/s", (24 * n * ranks) as f64 / best / 1e9));
+            progress.line(&format!(
+                "{ranks} rank(s) × {threads} thread(s): triad {:.2} GB/s",
+                (24 * n * ranks) as f64 / best / 1e9
+            ));
             rows.push(((ranks, threads), times));
         }
         if let Some(s) = ctx.stop_requested() {
@@ -137,7 +152,8 @@ pub fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<()> {
         println!("{lesson}");
         tables.push(table);
     }
-    let incomplete = stopped.map(|s| format!("{} received after {} of {} points", signals::name(s), rows.len().max(1), points.len()));
+    let incomplete = stopped
+        .map(|s| format!("{} received after {} of {} points", signals::name(s), rows.len().max(1), points.len()));
     super::save_and_finish(ctx, &output, &Results { tables, per_rank: Vec::new(), incomplete }, stopped)
 }
 

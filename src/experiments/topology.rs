@@ -40,7 +40,9 @@ pub fn run(ctx: &RunContext, args: &TopologyArgs) -> Outcome<()> {
     let node_numa = all_gather_strings(&ctx.node, &ctx.numa_nodes[ctx.rank]);
     let node_cores = all_gather_strings(&ctx.node, &ctx.core_ids[ctx.rank]);
     let on_node: Vec<(usize, Placement, usize)> = (0..node_ranks.len())
-        .filter_map(|i| Some((node_ranks[i].parse().ok()?, Placement::parse(&node_numa[i], &node_cores[i])?, ctx.threads)))
+        .filter_map(|i| {
+            Some((node_ranks[i].parse().ok()?, Placement::parse(&node_numa[i], &node_cores[i])?, ctx.threads))
+        })
         .collect();
     let mine = binding_problems(&on_node).remove(&ctx.rank).unwrap_or_default().join("; ");
     let flags = all_gather_strings(&ctx.world, &mine);
@@ -54,7 +56,10 @@ pub fn run(ctx: &RunContext, args: &TopologyArgs) -> Outcome<()> {
         let mut hosts: Vec<(String, [u64; NODE_FIGURES])> = Vec::new();
         for (rank, host) in ctx.hostnames.iter().enumerate() {
             if !hosts.iter().any(|(h, _)| h == host) {
-                hosts.push((host.clone(), all[rank * NODE_FIGURES..(rank + 1) * NODE_FIGURES].try_into().expect("one row")));
+                hosts.push((
+                    host.clone(),
+                    all[rank * NODE_FIGURES..(rank + 1) * NODE_FIGURES].try_into().expect("one row"),
+                ));
             }
         }
         let column = |k: usize| Values::U64(hosts.iter().map(|(_, f)| f[k]).collect());

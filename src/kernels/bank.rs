@@ -29,7 +29,15 @@ pub fn pause(delay: Duration) {
 /// Runs `transfers` transfers of `amount` onto `initial` with `threads` threads started
 /// together (transfer j on thread j mod threads) and returns the final balance. With
 /// `drop_lock` (a test hook) the mutex is not taken, so the check must catch the loss.
-pub fn run_threads(guard: Guard, threads: usize, transfers: usize, initial: i64, amount: i64, delay: Duration, drop_lock: bool) -> i64 {
+pub fn run_threads(
+    guard: Guard,
+    threads: usize,
+    transfers: usize,
+    initial: i64,
+    amount: i64,
+    delay: Duration,
+    drop_lock: bool,
+) -> i64 {
     let balance = AtomicI64::new(initial);
     let locked = Mutex::new(initial);
     let start = Barrier::new(threads);

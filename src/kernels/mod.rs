@@ -101,9 +101,8 @@ pub(crate) mod test_support {
     pub fn assert_partition_independent(work: &dyn Work, n: u64) {
         let whole = work.run(0, 0..n);
         for parts in [2u64, 3, 7] {
-            let total = (0..parts)
-                .map(|w| work.run(0, n * w / parts..n * (w + 1) / parts))
-                .fold(0u64, u64::wrapping_add);
+            let total =
+                (0..parts).map(|w| work.run(0, n * w / parts..n * (w + 1) / parts)).fold(0u64, u64::wrapping_add);
             assert_eq!(total, whole, "{parts} parts");
         }
         // A lost iteration is caught.

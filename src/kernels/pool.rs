@@ -103,7 +103,17 @@ pub struct Collector {
 
 impl Collector {
     pub fn new(task: Task, tasks: u64, ordered: bool) -> Collector {
-        Collector { task, tasks, ordered, seen: vec![false; tasks as usize], consumed: 0, pending: BTreeMap::new(), pending_results: 0, pending_peak: 0, first: None }
+        Collector {
+            task,
+            tasks,
+            ordered,
+            seen: vec![false; tasks as usize],
+            consumed: 0,
+            pending: BTreeMap::new(),
+            pending_results: 0,
+            pending_peak: 0,
+            first: None,
+        }
     }
 
     /// Takes the results of tasks `start..start + results.len()`.
@@ -152,7 +162,11 @@ impl Collector {
             return Err(format!("results from task {start} on were never consumed: an earlier task did not return"));
         }
         match self.seen.iter().position(|s| !s) {
-            Some(id) => Err(format!("task {id} never returned ({} of {} did)", self.seen.iter().filter(|s| **s).count(), self.tasks)),
+            Some(id) => Err(format!(
+                "task {id} never returned ({} of {} did)",
+                self.seen.iter().filter(|s| **s).count(),
+                self.tasks
+            )),
             None => Ok(()),
         }
     }
@@ -165,7 +179,8 @@ mod tests {
     #[test]
     fn schedules_cover_every_task_once() {
         for (tasks, chunk, workers) in [(10, 3, 2), (1000, 1, 3), (7, 10, 4), (200, 7, 5)] {
-            let mut ids: Vec<u64> = (0..workers).flat_map(|w| static_chunks(tasks, chunk, workers, w)).flatten().collect();
+            let mut ids: Vec<u64> =
+                (0..workers).flat_map(|w| static_chunks(tasks, chunk, workers, w)).flatten().collect();
             ids.sort();
             assert_eq!(ids, (0..tasks).collect::<Vec<_>>(), "static {tasks} {chunk} {workers}");
             for schedule in [Schedule::Dynamic, Schedule::Guided] {

@@ -152,7 +152,9 @@ pub fn baseline_isa() -> &'static str {
 }
 
 /// f32 and f64, with their explicit kernels.
-pub trait Real: Copy + Default + PartialOrd + Add<Output = Self> + Mul<Output = Self> + std::iter::Sum + Send + Sync {
+pub trait Real:
+    Copy + Default + PartialOrd + Add<Output = Self> + Mul<Output = Self> + std::iter::Sum + Send + Sync
+{
     const NAME: &'static str;
     const EPSILON: f64;
     fn from_f64(x: f64) -> Self;
@@ -242,9 +244,17 @@ fn auto<T: Real>(kernel: Kernel, alpha: T, x: &[T], y: &[T], z: &mut [T]) -> T {
 pub fn tolerance<T: Real>(kernel: Kernel, alpha: T, x: &[T], y: &[T]) -> f64 {
     let n = x.len() as f64;
     match kernel {
-        Kernel::Dot => 2.0 * n * T::EPSILON * x.iter().zip(y).map(|(a, b)| (a.to_f64() * b.to_f64()).abs()).sum::<f64>(),
+        Kernel::Dot => {
+            2.0 * n * T::EPSILON * x.iter().zip(y).map(|(a, b)| (a.to_f64() * b.to_f64()).abs()).sum::<f64>()
+        }
         Kernel::Sum => 2.0 * n * T::EPSILON * x.iter().map(|a| a.to_f64().abs()).sum::<f64>(),
-        Kernel::Axpy => 2.0 * T::EPSILON * x.iter().zip(y).map(|(a, b)| (alpha.to_f64() * a.to_f64()).abs() + b.to_f64().abs()).fold(0.0, f64::max),
+        Kernel::Axpy => {
+            2.0 * T::EPSILON
+                * x.iter()
+                    .zip(y)
+                    .map(|(a, b)| (alpha.to_f64() * a.to_f64()).abs() + b.to_f64().abs())
+                    .fold(0.0, f64::max)
+        }
     }
 }
 
@@ -341,29 +351,117 @@ macro_rules! explicit_kernels {
 }
 
 #[cfg(target_arch = "x86_64")]
-explicit_kernels!(sse2_f64, "sse2", f64, __m128d, 2, load = _mm_loadu_pd, store = _mm_storeu_pd, splat = _mm_set1_pd,
-    zero = _mm_setzero_pd(), add = _mm_add_pd, fma = |a, b, c| _mm_add_pd(_mm_mul_pd(a, b), c));
+explicit_kernels!(
+    sse2_f64,
+    "sse2",
+    f64,
+    __m128d,
+    2,
+    load = _mm_loadu_pd,
+    store = _mm_storeu_pd,
+    splat = _mm_set1_pd,
+    zero = _mm_setzero_pd(),
+    add = _mm_add_pd,
+    fma = |a, b, c| _mm_add_pd(_mm_mul_pd(a, b), c)
+);
 #[cfg(target_arch = "x86_64")]
-explicit_kernels!(sse2_f32, "sse2", f32, __m128, 4, load = _mm_loadu_ps, store = _mm_storeu_ps, splat = _mm_set1_ps,
-    zero = _mm_setzero_ps(), add = _mm_add_ps, fma = |a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c));
+explicit_kernels!(
+    sse2_f32,
+    "sse2",
+    f32,
+    __m128,
+    4,
+    load = _mm_loadu_ps,
+    store = _mm_storeu_ps,
+    splat = _mm_set1_ps,
+    zero = _mm_setzero_ps(),
+    add = _mm_add_ps,
+    fma = |a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c)
+);
 #[cfg(target_arch = "x86_64")]
-explicit_kernels!(avx2_f64, "avx2,fma", f64, __m256d, 4, load = _mm256_loadu_pd, store = _mm256_storeu_pd, splat = _mm256_set1_pd,
-    zero = _mm256_setzero_pd(), add = _mm256_add_pd, fma = |a, b, c| _mm256_fmadd_pd(a, b, c));
+explicit_kernels!(
+    avx2_f64,
+    "avx2,fma",
+    f64,
+    __m256d,
+    4,
+    load = _mm256_loadu_pd,
+    store = _mm256_storeu_pd,
+    splat = _mm256_set1_pd,
+    zero = _mm256_setzero_pd(),
+    add = _mm256_add_pd,
+    fma = |a, b, c| _mm256_fmadd_pd(a, b, c)
+);
 #[cfg(target_arch = "x86_64")]
-explicit_kernels!(avx2_f32, "avx2,fma", f32, __m256, 8, load = _mm256_loadu_ps, store = _mm256_storeu_ps, splat = _mm256_set1_ps,
-    zero = _mm256_setzero_ps(), add = _mm256_add_ps, fma = |a, b, c| _mm256_fmadd_ps(a, b, c));
+explicit_kernels!(
+    avx2_f32,
+    "avx2,fma",
+    f32,
+    __m256,
+    8,
+    load = _mm256_loadu_ps,
+    store = _mm256_storeu_ps,
+    splat = _mm256_set1_ps,
+    zero = _mm256_setzero_ps(),
+    add = _mm256_add_ps,
+    fma = |a, b, c| _mm256_fmadd_ps(a, b, c)
+);
 #[cfg(target_arch = "x86_64")]
-explicit_kernels!(avx512_f64, "avx512f", f64, __m512d, 8, load = _mm512_loadu_pd, store = _mm512_storeu_pd, splat = _mm512_set1_pd,
-    zero = _mm512_setzero_pd(), add = _mm512_add_pd, fma = |a, b, c| _mm512_fmadd_pd(a, b, c));
+explicit_kernels!(
+    avx512_f64,
+    "avx512f",
+    f64,
+    __m512d,
+    8,
+    load = _mm512_loadu_pd,
+    store = _mm512_storeu_pd,
+    splat = _mm512_set1_pd,
+    zero = _mm512_setzero_pd(),
+    add = _mm512_add_pd,
+    fma = |a, b, c| _mm512_fmadd_pd(a, b, c)
+);
 #[cfg(target_arch = "x86_64")]
-explicit_kernels!(avx512_f32, "avx512f", f32, __m512, 16, load = _mm512_loadu_ps, store = _mm512_storeu_ps, splat = _mm512_set1_ps,
-    zero = _mm512_setzero_ps(), add = _mm512_add_ps, fma = |a, b, c| _mm512_fmadd_ps(a, b, c));
+explicit_kernels!(
+    avx512_f32,
+    "avx512f",
+    f32,
+    __m512,
+    16,
+    load = _mm512_loadu_ps,
+    store = _mm512_storeu_ps,
+    splat = _mm512_set1_ps,
+    zero = _mm512_setzero_ps(),
+    add = _mm512_add_ps,
+    fma = |a, b, c| _mm512_fmadd_ps(a, b, c)
+);
 #[cfg(target_arch = "aarch64")]
-explicit_kernels!(neon_f64, "neon", f64, float64x2_t, 2, load = vld1q_f64, store = vst1q_f64, splat = vdupq_n_f64,
-    zero = vdupq_n_f64(0.0), add = vaddq_f64, fma = |a, b, c| vfmaq_f64(c, a, b));
+explicit_kernels!(
+    neon_f64,
+    "neon",
+    f64,
+    float64x2_t,
+    2,
+    load = vld1q_f64,
+    store = vst1q_f64,
+    splat = vdupq_n_f64,
+    zero = vdupq_n_f64(0.0),
+    add = vaddq_f64,
+    fma = |a, b, c| vfmaq_f64(c, a, b)
+);
 #[cfg(target_arch = "aarch64")]
-explicit_kernels!(neon_f32, "neon", f32, float32x4_t, 4, load = vld1q_f32, store = vst1q_f32, splat = vdupq_n_f32,
-    zero = vdupq_n_f32(0.0), add = vaddq_f32, fma = |a, b, c| vfmaq_f32(c, a, b));
+explicit_kernels!(
+    neon_f32,
+    "neon",
+    f32,
+    float32x4_t,
+    4,
+    load = vld1q_f32,
+    store = vst1q_f32,
+    splat = vdupq_n_f32,
+    zero = vdupq_n_f32(0.0),
+    add = vaddq_f32,
+    fma = |a, b, c| vfmaq_f32(c, a, b)
+);
 
 /// Calls module `$m`'s kernel.
 macro_rules! call {
@@ -442,7 +540,14 @@ mod tests {
                         } else {
                             (v.to_f64() - s.to_f64()).abs()
                         };
-                        assert!(err <= tol, "{} {} {:?} {:?} n={n}: error {err} > {tol}", T::NAME, kernel.name(), variant, isa);
+                        assert!(
+                            err <= tol,
+                            "{} {} {:?} {:?} n={n}: error {err} > {tol}",
+                            T::NAME,
+                            kernel.name(),
+                            variant,
+                            isa
+                        );
                     }
                 }
             }

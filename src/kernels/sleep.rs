@@ -14,8 +14,8 @@ pub struct Sleep;
 impl Work for Sleep {
     fn run(&self, _slot: usize, range: Range<u64>) -> u64 {
         // Sleep to a deadline so the checksum's own cost is absorbed, not added.
-        let deadline = Instant::now()
-            + Duration::from_secs_f64((range.end - range.start) as f64 * SECONDS_PER_ITERATION);
+        let deadline =
+            Instant::now() + Duration::from_secs_f64((range.end - range.start) as f64 * SECONDS_PER_ITERATION);
         let checksum = range.fold(0u64, |acc, i| acc.wrapping_add(iteration_hash(i, 0)));
         let now = Instant::now();
         if deadline > now {

@@ -47,9 +47,8 @@ pub fn render(table: &Table) -> String {
     for r in 0..table.rows() {
         grid.push(table.columns.iter().map(|c| cell(&c.values, r)).collect());
     }
-    let widths: Vec<usize> = (0..table.columns.len())
-        .map(|c| grid.iter().map(|row| row[c].chars().count()).max().unwrap_or(0))
-        .collect();
+    let widths: Vec<usize> =
+        (0..table.columns.len()).map(|c| grid.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for row in &grid {
         let line: Vec<String> = row.iter().zip(&widths).map(|(s, w)| format!("{s:>w$}")).collect();

@@ -101,14 +101,8 @@ pub fn write_per_rank(path: &Path, ctx: &RunContext, data: &[PerRankRows]) -> Re
             }
             let mut status = H5Pset_dxpl_mpio(dxpl, H5FD_mpio_xfer_t::H5FD_MPIO_COLLECTIVE);
             if status >= 0 {
-                status = H5Dwrite(
-                    ds.id(),
-                    dtype.id(),
-                    memory_space.id(),
-                    file_space.id(),
-                    dxpl,
-                    item.row.as_ptr().cast(),
-                );
+                status =
+                    H5Dwrite(ds.id(), dtype.id(), memory_space.id(), file_space.id(), dxpl, item.row.as_ptr().cast());
             }
             H5Pclose(dxpl);
             status

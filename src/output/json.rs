@@ -28,10 +28,7 @@ fn cell(values: &Values, row: usize) -> Value {
 /// The document: `{"context": {...}, "<table>": {"attributes", "units", "rows"}, ...}`.
 pub fn document(provenance: &[(&str, AttrValue)], tables: &[Table]) -> Value {
     let mut doc = Map::new();
-    doc.insert(
-        "context".into(),
-        Value::Object(provenance.iter().map(|(k, v)| (k.to_string(), attr(v))).collect()),
-    );
+    doc.insert("context".into(), Value::Object(provenance.iter().map(|(k, v)| (k.to_string(), attr(v))).collect()));
     for table in tables {
         let attributes: Map<_, _> = table.attrs.iter().map(|(k, v)| (k.to_string(), attr(v))).collect();
         let units: Map<_, _> = table.columns.iter().map(|c| (c.name.to_string(), json!(c.units))).collect();

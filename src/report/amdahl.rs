@@ -63,7 +63,8 @@ impl Figure for AmdahlFigure {
         root.fill(&WHITE).text()?;
         let (upper, lower) = root.split_vertically(Self::SIZE.1 * 3 / 5);
         let max_n = self.series.iter().flat_map(|s| s.n.iter().copied()).fold(2.0, f64::max);
-        let measured_max = self.series.iter().flat_map(|s| s.speedup.iter().copied()).filter(|s| s.is_finite()).fold(max_n, f64::max);
+        let measured_max =
+            self.series.iter().flat_map(|s| s.speedup.iter().copied()).filter(|s| s.is_finite()).fold(max_n, f64::max);
         // Show a ceiling that is within reach of the data: it is the lesson.
         let max_y = self
             .series
@@ -98,7 +99,9 @@ impl Figure for AmdahlFigure {
                 .text()?
                 .label(format!("{}: measured", s.label))
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-            chart.draw_series(points(&s.n, &s.speedup).into_iter().map(|p| Circle::new(p, 4, color.filled()))).text()?;
+            chart
+                .draw_series(points(&s.n, &s.speedup).into_iter().map(|p| Circle::new(p, 4, color.filled())))
+                .text()?;
             if s.f.is_finite() {
                 let law = if s.weak { "Gustafson" } else { "Amdahl" };
                 chart
@@ -108,7 +111,12 @@ impl Figure for AmdahlFigure {
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
                 if !s.weak && s.f > 0.0 && 1.0 / s.f < max_y * 1.3 {
                     chart
-                        .draw_series(DashedLineSeries::new([(0.9, 1.0 / s.f), (max_n * 1.15, 1.0 / s.f)], 2, 4, color.into()))
+                        .draw_series(DashedLineSeries::new(
+                            [(0.9, 1.0 / s.f), (max_n * 1.15, 1.0 / s.f)],
+                            2,
+                            4,
+                            color.into(),
+                        ))
                         .text()?
                         .label(format!("{}: ceiling 1/f = ×{}", s.label, num(1.0 / s.f)))
                         .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.mix(0.5)));
@@ -125,7 +133,11 @@ impl Figure for AmdahlFigure {
             .draw()
             .text()?;
 
-        let values = self.series.iter().flat_map(|s| s.efficiency.iter().chain(&s.karp_flatt).copied()).filter(|v| v.is_finite());
+        let values = self
+            .series
+            .iter()
+            .flat_map(|s| s.efficiency.iter().chain(&s.karp_flatt).copied())
+            .filter(|v| v.is_finite());
         let (low, high) = values.fold((0.0f64, 1.05f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let mut chart = ChartBuilder::on(&lower)
             .caption("Efficiency (solid) and Karp–Flatt serial fraction (dashed)", ("sans-serif", 20))
@@ -138,9 +150,13 @@ impl Figure for AmdahlFigure {
         for (i, s) in self.series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             chart.draw_series(LineSeries::new(points(&s.n, &s.efficiency), color.stroke_width(2))).text()?;
-            chart.draw_series(points(&s.n, &s.efficiency).into_iter().map(|p| Circle::new(p, 3, color.filled()))).text()?;
+            chart
+                .draw_series(points(&s.n, &s.efficiency).into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .text()?;
             chart.draw_series(DashedLineSeries::new(points(&s.n, &s.karp_flatt), 6, 4, color.into())).text()?;
-            chart.draw_series(points(&s.n, &s.karp_flatt).into_iter().map(|p| Cross::new(p, 5, color.stroke_width(2)))).text()?;
+            chart
+                .draw_series(points(&s.n, &s.karp_flatt).into_iter().map(|p| Cross::new(p, 5, color.stroke_width(2))))
+                .text()?;
         }
         Ok(())
     }
@@ -153,11 +169,20 @@ fn summary(file: &ResultsFile, g: &Group, s: &Series) -> Result<String, String> 
     let predicted = g.column(file, "amdahl", "amdahl_predicted_speedup")?;
     let last = s.n.len().checked_sub(1).ok_or_else(|| format!("{}: /amdahl has no rows", file.path.display()))?;
     let stderr = g.number(file, "amdahl", "serial_fraction_fit_stderr")?;
-    let fit = if stderr.is_finite() { format!("{} ± {}", num(s.f), num(stderr)) } else { format!("{} (no error estimate)", num(s.f)) };
+    let fit = if stderr.is_finite() {
+        format!("{} ± {}", num(s.f), num(stderr))
+    } else {
+        format!("{} (no error estimate)", num(s.f))
+    };
     let at = format!("{} rank(s) × {} thread(s)", ranks[last], threads[last]);
     let mut text = format!(
         "{}: {} scaling, kernel {}, sweep over {}, {} s of work, {} points. ",
-        file.label, g.text("mode"), g.text("kernel"), g.text("sweep"), g.text("work_s"), s.n.len()
+        file.label,
+        g.text("mode"),
+        g.text("kernel"),
+        g.text("sweep"),
+        g.text("work_s"),
+        s.n.len()
     );
     text += &if s.n.len() < 2 {
         "Only one point was measured: no fit.".to_string()
@@ -165,14 +190,19 @@ fn summary(file: &ResultsFile, g: &Group, s: &Series) -> Result<String, String> 
         format!(
             "Fitted Gustafson serial fraction {fit}; scaled speedup ×{} on {at} (Gustafson predicts ×{}). \
              Lesson: grow the work with the machine and the speedup keeps growing, with no ceiling.",
-            num(s.speedup[last]), num(predicted[last])
+            num(s.speedup[last]),
+            num(predicted[last])
         )
     } else {
         format!(
             "Requested serial fraction {}, fitted {fit}: no number of workers gets past ×{}. \
              Measured ×{} on {at} (Amdahl predicts ×{}), at efficiency {}. \
              Lesson: the serial part, not the worker count, sets the limit.",
-            g.text("serial_fraction_requested"), num(1.0 / s.f), num(s.speedup[last]), num(predicted[last]), num(s.efficiency[last])
+            g.text("serial_fraction_requested"),
+            num(1.0 / s.f),
+            num(s.speedup[last]),
+            num(predicted[last]),
+            num(s.efficiency[last])
         ) + &excess_serial(g, s.f)
     };
     Ok(text + &file.incomplete_note())

@@ -105,7 +105,12 @@ fn log_log<DB: DrawingBackend>(
         .text()
 }
 
-fn heat_map<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, n: usize, values: &[f64]) -> Result<(), String> {
+fn heat_map<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    n: usize,
+    values: &[f64],
+) -> Result<(), String> {
     let finite = values.iter().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     let span = if hi > lo { hi - lo } else { 1.0 };
@@ -152,12 +157,33 @@ impl Figure for CommFigure {
         root.fill(&WHITE).text()?;
         let panels = root.split_evenly((2, 2));
         // Latency rises to the right and bandwidth flattens: their empty corners hold the legends.
-        log_log(&panels[0], "Ping-pong latency (dashed: Hockney fit)", "latency [us]", &self.latency, SeriesLabelPosition::UpperLeft)?;
-        log_log(&panels[1], "Bandwidth (dashed: bi-directional)", "bandwidth [MB/s]", &self.bandwidth, SeriesLabelPosition::LowerRight)?;
-        log_log(&panels[2], "Collectives: slowest rank's time per call", "time [us]", &self.collectives, SeriesLabelPosition::UpperLeft)?;
+        log_log(
+            &panels[0],
+            "Ping-pong latency (dashed: Hockney fit)",
+            "latency [us]",
+            &self.latency,
+            SeriesLabelPosition::UpperLeft,
+        )?;
+        log_log(
+            &panels[1],
+            "Bandwidth (dashed: bi-directional)",
+            "bandwidth [MB/s]",
+            &self.bandwidth,
+            SeriesLabelPosition::LowerRight,
+        )?;
+        log_log(
+            &panels[2],
+            "Collectives: slowest rank's time per call",
+            "time [us]",
+            &self.collectives,
+            SeriesLabelPosition::UpperLeft,
+        )?;
         match &self.matrix {
             Some((title, n, values)) => heat_map(&panels[3], title, *n, values),
-            None => panels[3].titled("Latency between all pairs: run comm with --all-pairs", ("sans-serif", 18)).map(|_| ()).text(),
+            None => panels[3]
+                .titled("Latency between all pairs: run comm with --all-pairs", ("sans-serif", 18))
+                .map(|_| ())
+                .text(),
         }
     }
 }
@@ -167,7 +193,8 @@ fn pairs_of(file: &ResultsFile) -> Result<Vec<PairData>, String> {
     let (p, h) = (file.group("comm/pt2pt")?, file.group("comm/hockney")?);
     let col = |name| p.column(file, "comm/pt2pt", name);
     let (dst, bytes) = (col("dst")?, col("bytes")?);
-    let (latency, bandwidth, bibandwidth) = (col("latency_us_median")?, col("bandwidth_MBps")?, col("bibandwidth_MBps")?);
+    let (latency, bandwidth, bibandwidth) =
+        (col("latency_us_median")?, col("bandwidth_MBps")?, col("bibandwidth_MBps")?);
     let kind = p.text_column(file, "comm/pt2pt", "pair_kind")?;
     let (h_dst, alpha, beta) = (
         h.column(file, "comm/hockney", "dst")?,
@@ -177,7 +204,8 @@ fn pairs_of(file: &ResultsFile) -> Result<Vec<PairData>, String> {
     let mut pairs = Vec::new();
     for (k, &d) in h_dst.iter().enumerate() {
         let rows: Vec<usize> = (0..dst.len()).filter(|&i| dst[i] == d).collect();
-        let first = *rows.first().ok_or_else(|| format!("{}: /comm/pt2pt has no rows for rank {d}", file.path.display()))?;
+        let first =
+            *rows.first().ok_or_else(|| format!("{}: /comm/pt2pt has no rows for rank {d}", file.path.display()))?;
         let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
         pairs.push(PairData {
             label: format!("{}: 0–{d} {}", file.label, kind[first]),
@@ -202,7 +230,9 @@ fn summary(file: &ResultsFile, pairs: &[PairData]) -> Result<String, String> {
     );
     let mut text = format!("{}: {} ranks on {} host(s). ", file.label, file.text("world_size"), file.text("nodes"));
     for p in pairs {
-        let peak = (0..p.bytes.len()).filter(|&i| p.bandwidth[i].is_finite()).max_by(|&a, &b| p.bandwidth[a].total_cmp(&p.bandwidth[b]));
+        let peak = (0..p.bytes.len())
+            .filter(|&i| p.bandwidth[i].is_finite())
+            .max_by(|&a, &b| p.bandwidth[a].total_cmp(&p.bandwidth[b]));
         text += &format!(
             "{}: {} in {} us; Hockney α = {} us, β = {} MB/s, n½ = {}",
             p.label.split(": ").nth(1).unwrap_or(&p.label),
@@ -213,7 +243,12 @@ fn summary(file: &ResultsFile, pairs: &[PairData]) -> Result<String, String> {
             bytes(p.fit.alpha_us * p.fit.beta_mbps),
         );
         if let Some(i) = peak {
-            text += &format!("; peak bandwidth {} MB/s at {} (both ways {} MB/s)", num(p.bandwidth[i]), bytes(p.bytes[i]), num(p.bibandwidth[i]));
+            text += &format!(
+                "; peak bandwidth {} MB/s at {} (both ways {} MB/s)",
+                num(p.bandwidth[i]),
+                bytes(p.bytes[i]),
+                num(p.bibandwidth[i])
+            );
         }
         text += ". ";
     }
@@ -257,8 +292,18 @@ impl Section for Comm {
                 let fitted = p.bytes.iter().map(|&n| (n, p.fit.time_us(n))).collect();
                 fig.latency.push(Line { label: p.label.clone(), points: curve(&p.latency), color: c, dashed: false });
                 fig.latency.push(Line { label: format!("{}: fit", p.label), points: fitted, color: c, dashed: true });
-                fig.bandwidth.push(Line { label: p.label.clone(), points: curve(&p.bandwidth), color: c, dashed: false });
-                fig.bandwidth.push(Line { label: format!("{}: both ways", p.label), points: curve(&p.bibandwidth), color: c, dashed: true });
+                fig.bandwidth.push(Line {
+                    label: p.label.clone(),
+                    points: curve(&p.bandwidth),
+                    color: c,
+                    dashed: false,
+                });
+                fig.bandwidth.push(Line {
+                    label: format!("{}: both ways", p.label),
+                    points: curve(&p.bibandwidth),
+                    color: c,
+                    dashed: true,
+                });
             }
             summaries.push(summary(file, &pairs)?);
             let c = file.group("comm/collectives")?;

@@ -26,7 +26,14 @@ impl Section for Countdown {
                 g.column(file, "countdown", "speedup")?,
             );
             for i in 0..mode.len() {
-                rows.push(vec![file.label.clone(), mode[i].clone(), ranks[i].to_string(), threads[i].to_string(), num(time[i]), num(speedup[i])]);
+                rows.push(vec![
+                    file.label.clone(),
+                    mode[i].clone(),
+                    ranks[i].to_string(),
+                    threads[i].to_string(),
+                    num(time[i]),
+                    num(speedup[i]),
+                ]);
             }
             lines.push(format!(
                 "{}: {} countdowns of {}. {}. Lesson: without an interpreter lock, threads scale like processes.{}",

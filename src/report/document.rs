@@ -30,7 +30,9 @@ pub fn markdown(blocks: &[Block]) -> String {
                 rows.iter().for_each(|r| writeln!(out, "{}", row(r)).unwrap());
                 writeln!(out)
             }
-            Block::Figure(stem, caption) => writeln!(out, "![{caption}]({stem}.svg)\n\n*{caption}* ([PNG]({stem}.png))\n"),
+            Block::Figure(stem, caption) => {
+                writeln!(out, "![{caption}]({stem}.svg)\n\n*{caption}* ([PNG]({stem}.png))\n")
+            }
         }
         .unwrap();
     }
@@ -53,10 +55,16 @@ pub fn html(title: &str, blocks: &[Block], svg_of: impl Fn(&str) -> String) -> S
             Block::Heading(level, text) => writeln!(out, "<h{level}>{}</h{level}>", escape(text)),
             Block::Paragraph(text) => writeln!(out, "<p>{}</p>", escape(text)),
             Block::List(items) => {
-                writeln!(out, "<ul>{}</ul>", items.iter().map(|i| format!("<li>{}</li>", escape(i))).collect::<String>())
+                writeln!(
+                    out,
+                    "<ul>{}</ul>",
+                    items.iter().map(|i| format!("<li>{}</li>", escape(i))).collect::<String>()
+                )
             }
             Block::Table(header, rows) => {
-                let cells = |tag: &str, r: &[String]| r.iter().map(|c| format!("<{tag}>{}</{tag}>", escape(c))).collect::<String>();
+                let cells = |tag: &str, r: &[String]| {
+                    r.iter().map(|c| format!("<{tag}>{}</{tag}>", escape(c))).collect::<String>()
+                };
                 writeln!(out, "<table><tr>{}</tr>", cells("th", header)).unwrap();
                 rows.iter().for_each(|r| writeln!(out, "<tr>{}</tr>", cells("td", r)).unwrap());
                 writeln!(out, "</table>")

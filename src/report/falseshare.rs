@@ -26,7 +26,14 @@ impl Section for Falseshare {
                 g.column(file, "falseshare", "threads")?,
             );
             for i in 0..placement.len() {
-                rows.push(vec![file.label.clone(), placement[i].clone(), layout[i].clone(), threads[i].to_string(), num(ns[i]), num(slow[i])]);
+                rows.push(vec![
+                    file.label.clone(),
+                    placement[i].clone(),
+                    layout[i].clone(),
+                    threads[i].to_string(),
+                    num(ns[i]),
+                    num(slow[i]),
+                ]);
             }
             let worst = slow.iter().copied().filter(|s| s.is_finite()).fold(1.0, f64::max);
             lines.push(format!(

@@ -36,7 +36,10 @@ const FONT_CANDIDATES: &[&str] = &[
 pub type LogLog = Cartesian2d<LogCoord<f64>, LogCoord<f64>>;
 
 /// Draws labelled curves, each a line with its points marked, in palette colours.
-pub fn curves<DB: DrawingBackend>(chart: &mut ChartContext<'_, DB, LogLog>, curves: &[(String, Vec<(f64, f64)>)]) -> Result<(), String> {
+pub fn curves<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, LogLog>,
+    curves: &[(String, Vec<(f64, f64)>)],
+) -> Result<(), String> {
     for (i, (label, points)) in curves.iter().enumerate() {
         let c = Palette99::pick(i).to_rgba();
         chart

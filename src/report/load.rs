@@ -59,7 +59,8 @@ fn read_group(group: &hdf5::Group, path: &str, groups: &mut BTreeMap<String, Gro
         let text = matches!(ds.dtype()?.to_descriptor()?, TypeDescriptor::VarLenUnicode);
         match (ds.ndim(), text) {
             (1, true) => {
-                out.text_columns.insert(name, ds.read_raw::<VarLenUnicode>()?.iter().map(|s| s.as_str().to_string()).collect());
+                out.text_columns
+                    .insert(name, ds.read_raw::<VarLenUnicode>()?.iter().map(|s| s.as_str().to_string()).collect());
             }
             (1, false) if ds.attr_names()?.iter().any(|a| a == "units") => {
                 let units = match read_attr(&ds.attr("units")?)? {
@@ -92,7 +93,8 @@ impl ResultsFile {
         if head != SIGNATURE {
             return Err(format!("{name}: not an HDF5 file"));
         }
-        let file = hdf5::File::open(path).map_err(|e| format!("{name}: unreadable HDF5, truncated or corrupt ({e})"))?;
+        let file =
+            hdf5::File::open(path).map_err(|e| format!("{name}: unreadable HDF5, truncated or corrupt ({e})"))?;
         let read = || -> hdf5::Result<ResultsFile> {
             let attrs = read_attrs(&file)?;
             let hostnames = match file.dataset("hostnames") {

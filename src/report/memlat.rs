@@ -23,7 +23,9 @@ impl Figure for MemlatFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
         let all = self.curves.iter().flat_map(|(_, p)| p.iter()).filter(|p| p.1.is_finite() && p.1 > 0.0);
-        let (x0, x1, y0, y1) = all.fold((f64::MAX, 1.0f64, f64::MAX, 1.0f64), |(a, b, c, d), p| (a.min(p.0), b.max(p.0), c.min(p.1), d.max(p.1)));
+        let (x0, x1, y0, y1) = all.fold((f64::MAX, 1.0f64, f64::MAX, 1.0f64), |(a, b, c, d), p| {
+            (a.min(p.0), b.max(p.0), c.min(p.1), d.max(p.1))
+        });
         let x0 = x0.min(x1);
         let mut chart = ChartBuilder::on(root)
             .caption("Memory latency by working set (dotted: cache sizes the node reports)", ("sans-serif", 22))
@@ -41,7 +43,12 @@ impl Figure for MemlatFigure {
             .text()?;
         for (name, at) in &self.caches {
             chart
-                .draw_series(DashedLineSeries::new([(*at, y0.min(y1) / 1.5), (*at, y1 * 1.5)], 3, 5, BLACK.mix(0.6).into()))
+                .draw_series(DashedLineSeries::new(
+                    [(*at, y0.min(y1) / 1.5), (*at, y1 * 1.5)],
+                    3,
+                    5,
+                    BLACK.mix(0.6).into(),
+                ))
                 .text()?
                 .label(format!("{name} = {}", bytes(*at)))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.6)));
@@ -72,7 +79,8 @@ impl Section for Memlat {
             let mut names: Vec<&String> = hosts.iter().collect();
             names.dedup();
             for host in names {
-                let points: Vec<(f64, f64)> = (0..hosts.len()).filter(|&i| &hosts[i] == host).map(|i| (size[i], ns[i])).collect();
+                let points: Vec<(f64, f64)> =
+                    (0..hosts.len()).filter(|&i| &hosts[i] == host).map(|i| (size[i], ns[i])).collect();
                 fig.curves.push((format!("{}: {host}", file.label), points));
             }
             if fig.caches.is_empty() {
@@ -88,7 +96,9 @@ impl Section for Memlat {
                 p.column(file, "memlat/plateaus", "last_bytes")?,
                 p.column(file, "memlat/plateaus", "latency_ns")?,
             );
-            let found: Vec<String> = (0..first.len()).map(|i| format!("{} to {}: {} ns", bytes(first[i]), bytes(last[i]), num(lat[i]))).collect();
+            let found: Vec<String> = (0..first.len())
+                .map(|i| format!("{} to {}: {} ns", bytes(first[i]), bytes(last[i]), num(lat[i])))
+                .collect();
             summaries.push(format!(
                 "{}: plateaus {}. Lesson: caches hide memory's distance only while the working set fits; each level outgrown is a step up in latency, and past the last one every access waits for DRAM.{}",
                 file.label,
@@ -99,7 +109,10 @@ impl Section for Memlat {
         figure::save(&fig, dir, "memlat")?;
         Ok(vec![
             Block::Heading(2, "memlat: memory is far away".into()),
-            Block::Figure("memlat".into(), "Latency per access against working-set size, with the node's reported cache sizes".into()),
+            Block::Figure(
+                "memlat".into(),
+                "Latency per access against working-set size, with the node's reported cache sizes".into(),
+            ),
             Block::List(summaries),
         ])
     }

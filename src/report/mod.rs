@@ -31,7 +31,19 @@ pub trait Section {
     fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 }
 
-const SECTIONS: &[&dyn Section] = &[&amdahl::Amdahl, &comm::Comm, &memlat::Memlat, &stream::Stream, &topology::Topology, &falseshare::Falseshare, &countdown::Countdown, &bank::Bank, &pool::Pool, &gemm::Gemm, &simd::Simd];
+const SECTIONS: &[&dyn Section] = &[
+    &amdahl::Amdahl,
+    &comm::Comm,
+    &memlat::Memlat,
+    &stream::Stream,
+    &topology::Topology,
+    &falseshare::Falseshare,
+    &countdown::Countdown,
+    &bank::Bank,
+    &pool::Pool,
+    &gemm::Gemm,
+    &simd::Simd,
+];
 
 fn runs_table(files: &[ResultsFile]) -> Block {
     let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];
@@ -60,7 +72,8 @@ fn runs_table(files: &[ResultsFile]) -> Block {
 
 /// Runs on one process: reads the files, writes the figures, report.md and report.html.
 pub fn run(args: &ReportArgs) -> Outcome<()> {
-    let files = args.files.iter().map(|p| ResultsFile::load(p)).collect::<Result<Vec<_>, _>>().map_err(Failure::usage)?;
+    let files =
+        args.files.iter().map(|p| ResultsFile::load(p)).collect::<Result<Vec<_>, _>>().map_err(Failure::usage)?;
     let dir = &args.output;
     let markdown_path = dir.join("report.md");
     if markdown_path.exists() && !args.force {
@@ -110,15 +123,23 @@ fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
     unknown.sort();
     unknown.dedup();
     if !unknown.is_empty() {
-        blocks.push(Block::Paragraph(format!("Not reported (no section for them in this parahpc): {}.", unknown.join(", "))));
+        blocks.push(Block::Paragraph(format!(
+            "Not reported (no section for them in this parahpc): {}.",
+            unknown.join(", ")
+        )));
     }
 
     let markdown = document::markdown(&blocks);
     let html = document::html("parahpc report", &blocks, |stem| {
-        std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap_or_else(|e| format!("<p>missing {stem}.svg: {e}</p>"))
+        std::fs::read_to_string(dir.join(format!("{stem}.svg")))
+            .unwrap_or_else(|e| format!("<p>missing {stem}.svg: {e}</p>"))
     });
     write_atomically(&markdown_path, markdown.as_bytes(), true).map_err(Failure::failed)?;
     write_atomically(&dir.join("report.html"), html.as_bytes(), true).map_err(Failure::failed)?;
-    eprintln!("parahpc: wrote {} and report.html, {sections} section(s), in {}", markdown_path.display(), dir.display());
+    eprintln!(
+        "parahpc: wrote {} and report.html, {sections} section(s), in {}",
+        markdown_path.display(),
+        dir.display()
+    );
     Ok(())
 }

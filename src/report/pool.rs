@@ -19,7 +19,8 @@ impl Section for Pool {
         let mut lines = Vec::new();
         for file in files {
             let g = file.group("pool")?;
-            let rate = Summary::of(g.column(file, "pool", "tasks_per_s")?).ok_or_else(|| format!("{}: /pool has no runs", file.label))?;
+            let rate = Summary::of(g.column(file, "pool", "tasks_per_s")?)
+                .ok_or_else(|| format!("{}: /pool has no runs", file.label))?;
             let imbalance = Summary::of(g.column(file, "pool", "imbalance")?).map_or(f64::NAN, |s| s.median);
             let overhead = Summary::of(g.column(file, "pool", "overhead_per_task_s")?).map_or(f64::NAN, |s| s.median);
             rows.push(vec![
@@ -43,7 +44,18 @@ impl Section for Pool {
                 file.incomplete_note()
             ));
         }
-        let header = ["file", "task", "tasks", "chunk", "schedule", "workers", "tasks/s (median)", "tasks/s (min – max)", "imbalance", "overhead [µs/task]"];
+        let header = [
+            "file",
+            "task",
+            "tasks",
+            "chunk",
+            "schedule",
+            "workers",
+            "tasks/s (median)",
+            "tasks/s (min – max)",
+            "imbalance",
+            "overhead [µs/task]",
+        ];
         Ok(vec![
             Block::Heading(2, "pool: a task farm".into()),
             Block::Table(header.iter().map(|s| s.to_string()).collect(), rows),

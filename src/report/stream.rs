@@ -35,7 +35,12 @@ impl Figure for StreamFigure {
             .y_label_area_size(60)
             .build_cartesian_2d((0.9..max_x * 1.15).log_scale(), 0.0..max_y * 1.15)
             .text()?;
-        chart.configure_mesh().x_desc("workers (ranks × threads), threads swept first").y_desc("bandwidth [GB/s]").draw().text()?;
+        chart
+            .configure_mesh()
+            .x_desc("workers (ranks × threads), threads swept first")
+            .y_desc("bandwidth [GB/s]")
+            .draw()
+            .text()?;
         let mut color = 0;
         for file in &self.files {
             for (kernel, points) in &file.kernels {
@@ -86,7 +91,11 @@ impl Section for Stream {
             }
             let triad = kernels.iter().find(|(k, _)| k == "triad").map(|(_, v)| v.clone()).unwrap_or_default();
             let best = triad.iter().map(|p| p.1).fold(0.0, f64::max);
-            let saturation = triad.iter().copied().find(|p| p.1 >= 0.9 * best).filter(|p| Some(p) != triad.last() || triad.len() == 1);
+            let saturation = triad
+                .iter()
+                .copied()
+                .find(|p| p.1 >= 0.9 * best)
+                .filter(|p| Some(p) != triad.last() || triad.len() == 1);
             summaries.push(format!(
                 "{}: {} of arrays per rank. {}. Triad with one worker: {} GB/s; at best {} GB/s. \
                  Lesson: a few cores saturate the memory bus; past that point memory-bound code gains nothing from more cores.{}",
@@ -102,7 +111,11 @@ impl Section for Stream {
         figure::save(&StreamFigure { files: curves }, dir, "stream")?;
         Ok(vec![
             Block::Heading(2, "stream: the memory wall".into()),
-            Block::Figure("stream".into(), "Aggregate bandwidth of Copy, Scale, Add and Triad as workers are added, threads first, then ranks".into()),
+            Block::Figure(
+                "stream".into(),
+                "Aggregate bandwidth of Copy, Scale, Add and Triad as workers are added, threads first, then ranks"
+                    .into(),
+            ),
             Block::List(summaries),
         ])
     }

@@ -13,7 +13,8 @@ impl Section for Topology {
     }
 
     fn render(&self, files: &[&ResultsFile], _dir: &Path) -> Result<Vec<Block>, String> {
-        let header = ["file", "host", "packages", "NUMA nodes", "cores", "PUs", "threads/core", "L1d", "L2", "L3 × instances"];
+        let header =
+            ["file", "host", "packages", "NUMA nodes", "cores", "PUs", "threads/core", "L1d", "L2", "L3 × instances"];
         let mut rows = Vec::new();
         let mut problems = Vec::new();
         for file in files {
@@ -37,11 +38,16 @@ impl Section for Topology {
             }
             let ranks = file.group("topology")?;
             let flags = ranks.text_column(file, "topology", "flags")?;
-            let found: Vec<String> = flags.iter().enumerate().filter(|(_, f)| !f.is_empty()).map(|(r, f)| format!("rank {r} {f}")).collect();
+            let found: Vec<String> =
+                flags.iter().enumerate().filter(|(_, f)| !f.is_empty()).map(|(r, f)| format!("rank {r} {f}")).collect();
             problems.push(if found.is_empty() {
                 format!("{}: every rank has cores of its own within one NUMA node.", file.label)
             } else {
-                format!("{}: {}. Lesson: ranks that share cores or span NUMA nodes measure each other, not the machine.", file.label, found.join("; "))
+                format!(
+                    "{}: {}. Lesson: ranks that share cores or span NUMA nodes measure each other, not the machine.",
+                    file.label,
+                    found.join("; ")
+                )
             });
         }
         Ok(vec![

@@ -7,18 +7,50 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 pub const ROOT_ATTRIBUTES: &[&str] = &[
-    "blas_library", "command_line", "git_revision", "hdf5_library", "incomplete", "incomplete_reason",
-    "mpi_library", "mpi_thread_level", "nodes", "parahpc_version", "rustc_version", "start_time", "threads_per_rank",
-    "threads_source", "world_size",
+    "blas_library",
+    "command_line",
+    "git_revision",
+    "hdf5_library",
+    "incomplete",
+    "incomplete_reason",
+    "mpi_library",
+    "mpi_thread_level",
+    "nodes",
+    "parahpc_version",
+    "rustc_version",
+    "start_time",
+    "threads_per_rank",
+    "threads_source",
+    "world_size",
 ];
 pub const AMDAHL_COLUMNS: &[&str] = &[
-    "amdahl_predicted_speedup", "efficiency", "karp_flatt", "ranks", "speedup", "threads",
-    "time_max_s", "time_median_s", "time_min_s",
+    "amdahl_predicted_speedup",
+    "efficiency",
+    "karp_flatt",
+    "ranks",
+    "speedup",
+    "threads",
+    "time_max_s",
+    "time_median_s",
+    "time_min_s",
 ];
 pub const AMDAHL_ATTRIBUTES: &[&str] = &[
-    "baseline_time_fit_s", "baseline_workers", "checksum", "kernel", "mode", "parallel_iterations",
-    "repeats", "seconds_per_iteration", "serial_fraction_fit", "serial_fraction_fit_stderr",
-    "serial_fraction_requested", "serial_iterations", "speedup_ceiling", "sweep", "warmup", "work_s",
+    "baseline_time_fit_s",
+    "baseline_workers",
+    "checksum",
+    "kernel",
+    "mode",
+    "parallel_iterations",
+    "repeats",
+    "seconds_per_iteration",
+    "serial_fraction_fit",
+    "serial_fraction_fit_stderr",
+    "serial_fraction_requested",
+    "serial_iterations",
+    "speedup_ceiling",
+    "sweep",
+    "warmup",
+    "work_s",
 ];
 
 /// Runs the release binary under `mpirun --oversubscribe -n ranks` in `dir`.
@@ -152,7 +184,6 @@ pub fn check_schema_with_root(
     }
     file
 }
-
 
 /// Reads lines from `reader` until one contains `needle` (a progress line); panics on EOF.
 pub fn wait_for_line(reader: impl std::io::Read, needle: &str) -> String {
