@@ -32,7 +32,7 @@ pub fn fit(points: &[(f64, f64)]) -> Option<Hockney> {
     let (xbar, ybar) = (mean(&|n, _| n), mean(&|_, t| t));
     let sxx = mean(&|n, _| (n - xbar).powi(2));
     let sxy = mean(&|n, t| (n - xbar) * (t - ybar));
-    if !(sxx > 0.0) {
+    if sxx.is_nan() || sxx <= 0.0 {
         return None;
     }
     let slope = sxy / sxx;

@@ -40,7 +40,7 @@ pub fn fit_strong(points: &[(f64, f64)]) -> Option<SerialFractionFit> {
     let xbar = xs.iter().sum::<f64>() / m;
     let ybar = ys.iter().sum::<f64>() / m;
     let sxx: f64 = xs.iter().map(|x| (x - xbar).powi(2)).sum();
-    if !(sxx > 0.0) {
+    if sxx.is_nan() || sxx <= 0.0 {
         return None;
     }
     let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - xbar) * (y - ybar)).sum();
@@ -69,7 +69,7 @@ pub fn fit_strong(points: &[(f64, f64)]) -> Option<SerialFractionFit> {
 /// a one-parameter least-squares line through the origin. Needs one point with n ≠ 1.
 pub fn fit_weak(points: &[(f64, f64)]) -> Option<SerialFractionFit> {
     let sxx: f64 = points.iter().map(|&(n, _)| (1.0 - n).powi(2)).sum();
-    if !(sxx > 0.0) {
+    if sxx.is_nan() || sxx <= 0.0 {
         return None;
     }
     let f = points.iter().map(|&(n, s)| (s - n) * (1.0 - n)).sum::<f64>() / sxx;

@@ -27,7 +27,7 @@ struct Row {
 
 /// The process grid: rows × columns, as square as the rank count allows.
 pub fn grid(p: usize) -> (usize, usize) {
-    let rows = (1..=p).take_while(|r| r * r <= p).filter(|r| p % r == 0).last().unwrap_or(1);
+    let rows = (1..=p).take_while(|r| r * r <= p).filter(|&r| p.is_multiple_of(r)).last().unwrap_or(1);
     (rows, p / rows)
 }
 

@@ -89,7 +89,7 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
             error,
             tolerance,
         };
-        if !(error <= tolerance) {
+        if error.is_nan() || error > tolerance {
             return Err(Failure::failed(format!(
                 "validation failed: {} {} {} at {} B differs from scalar by {error:.3e}, more than the {tolerance:.3e} that reordering allows",
                 row.variant.name(),

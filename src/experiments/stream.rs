@@ -21,6 +21,9 @@ const KERNELS: [&str; 4] = ["copy", "scale", "add", "triad"];
 /// Bytes each kernel moves per element, as STREAM counts them (no write-allocate traffic).
 const BYTES_PER_ELEMENT: [u64; 4] = [16, 16, 24, 24];
 
+/// A point (ranks, threads) and each kernel's repeat times on it.
+type PointTimes = ((usize, usize), [Vec<f64>; 4]);
+
 /// One thread's part of the three arrays, allocated and first-touched by that thread.
 struct Chunk {
     a: Vec<f64>,
@@ -117,7 +120,7 @@ pub fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<()> {
         args.repeats
     ));
 
-    let mut rows: Vec<((usize, usize), [Vec<f64>; 4])> = Vec::new();
+    let mut rows: Vec<PointTimes> = Vec::new();
     let mut stopped = None;
     for &(ranks, threads) in &points {
         let color = if ctx.rank < ranks { Color::with_value(0) } else { Color::undefined() };
@@ -158,7 +161,7 @@ pub fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<()> {
 }
 
 /// The table (one row per point and kernel) and the lesson, from rank 0's times.
-fn analyse(rows: &[((usize, usize), [Vec<f64>; 4])], n: usize, llc: Option<u64>, repeats: usize) -> (Table, String) {
+fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize) -> (Table, String) {
     let (mut ranks, mut threads, mut kernel, mut tmin, mut tavg, mut tmax, mut aggregate, mut per_rank) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     let mut triad = Vec::new();

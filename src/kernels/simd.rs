@@ -193,8 +193,8 @@ fn scalar<T: Real>(kernel: Kernel, alpha: T, x: &[T], y: &[T], z: &mut [T]) -> T
         Kernel::Dot => (0..x.len()).fold(T::default(), |s, i| s + at(x, i) * at(y, i)),
         Kernel::Sum => (0..x.len()).fold(T::default(), |s, i| s + at(x, i)),
         Kernel::Axpy => {
-            for i in 0..x.len() {
-                z[i] = alpha * at(x, i) + at(y, i);
+            for (i, zi) in z.iter_mut().enumerate().take(x.len()) {
+                *zi = alpha * at(x, i) + at(y, i);
             }
             z.first().copied().unwrap_or_default()
         }
