@@ -1,34 +1,25 @@
 //! parahpc: one SPMD binary, launched by mpirun or srun (or alone as one rank), that measures
 //! the classic lessons of parallel computing and records every result in HDF5.
 
-mod affinity;
-mod blas;
 mod cli;
-mod context;
 mod experiments;
-mod failure;
-mod hockney;
 mod kernels;
 mod machine;
-mod message;
-mod mpi_window;
+mod model;
+// Our MPI plumbing; the rsmpi crate is `::mpi` in this file.
+mod mpi;
 mod output;
-mod peak;
-mod progress;
 mod report;
-mod rma;
-mod scaling_laws;
-mod signals;
-mod stats;
-mod topology;
+mod run;
 
+use ::mpi::traits::*;
+use ::mpi::Threading;
 use clap::error::ErrorKind;
 use clap::Parser;
 use cli::Cli;
-use context::RunContext;
-use failure::Failure;
-use mpi::traits::*;
-use mpi::Threading;
+use run::context::RunContext;
+use run::failure::{self, Failure};
+use run::signals;
 
 /// A panic anywhere (a rayon worker included) takes the whole job down instead of leaving the
 /// other ranks waiting in a collective.
@@ -42,13 +33,13 @@ fn abort_job_on_panic() {
         default(info);
         // SAFETY: MPI is initialised for the whole life of main; MPI_Abort does not return.
         unsafe {
-            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
+            ::mpi::ffi::MPI_Abort(::mpi::ffi::RSMPI_COMM_WORLD, 101);
         }
     }));
 }
 
 /// The report needs no run context and runs on rank 0 alone; experiments run on every rank.
-fn run(world: mpi::topology::SimpleCommunicator, cli: &Cli, thread_level: Threading) -> failure::Outcome<()> {
+fn run(world: ::mpi::topology::SimpleCommunicator, cli: &Cli, thread_level: Threading) -> failure::Outcome<()> {
     match &cli.command {
         cli::Command::Report(args) if world.rank() == 0 => report::run(args),
         cli::Command::Report(_) => Ok(()),
@@ -61,7 +52,7 @@ fn main() {
     // once MPI says which rank prints them.
     let parsed = Cli::try_parse();
     let requested = parsed.as_ref().map_or(Threading::Single, Cli::thread_level);
-    let Some((universe, provided)) = mpi::initialize_with_threading(requested) else {
+    let Some((universe, provided)) = ::mpi::initialize_with_threading(requested) else {
         eprintln!("parahpc: error: MPI could not be initialised");
         std::process::exit(1);
     };
@@ -97,7 +88,7 @@ fn main() {
                 exit_code
             }
             Err(Failure::Fatal(e)) => {
-                let host = mpi::environment::processor_name().unwrap_or_default();
+                let host = ::mpi::environment::processor_name().unwrap_or_default();
                 eprintln!("parahpc: error on rank {rank} ({host}): {e:#}");
                 universe.world().abort(failure::EXIT_FAILED)
             }

@@ -3,8 +3,6 @@
 
 use super::doubling_up_to;
 use crate::cli::{AmdahlArgs, KernelKind, Sweep};
-use crate::context::{gib, RunContext};
-use crate::failure::{Failure, Outcome};
 use crate::kernels::{
     self,
     sleep::Sleep,
@@ -13,11 +11,13 @@ use crate::kernels::{
     Work,
 };
 use crate::machine;
+use crate::model::scaling_laws::{self, SerialFractionFit};
+use crate::model::stats::Summary;
 use crate::output::{console, files::OutputPlan, AttrValue, PerRankRows, Results, Table, Values};
-use crate::progress::Progress;
-use crate::scaling_laws::{self, SerialFractionFit};
-use crate::signals;
-use crate::stats::Summary;
+use crate::run::context::{gib, RunContext};
+use crate::run::failure::{Failure, Outcome};
+use crate::run::progress::Progress;
+use crate::run::signals;
 use mpi::collective::SystemOperation;
 use mpi::topology::{Color, SimpleCommunicator};
 use mpi::traits::*;
@@ -286,7 +286,7 @@ pub fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<()> {
     ));
 
     // Test hook: the last worker skips one iteration on the last point.
-    let inject_fault = crate::failure::injected("lose-iteration");
+    let inject_fault = crate::run::failure::injected("lose-iteration");
     let mut measured = Vec::new();
     let mut my_busy = Vec::new();
     let mut reference: Option<Checksums> = None;

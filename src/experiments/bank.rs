@@ -4,12 +4,12 @@
 //! exact, and every balance must be the initial one plus a whole number of transfers.
 
 use crate::cli::BankArgs;
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
 use crate::kernels::bank::{lost_transfers, pause, run_threads, Guard};
+use crate::model::stats::Summary;
+use crate::mpi::rma::{Cell, Lock};
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
-use crate::rma::{Cell, Lock};
-use crate::stats::Summary;
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
 use mpi::traits::*;
 use std::time::Duration;
 
@@ -160,7 +160,7 @@ pub fn run(ctx: &RunContext, args: &BankArgs) -> Outcome<()> {
         amount: args.amount as i64,
         delay: Duration::from_micros(args.delay_us),
         workers,
-        drop_lock: crate::failure::injected("bank-drop-lock"),
+        drop_lock: crate::run::failure::injected("bank-drop-lock"),
     };
     let expected = setup.initial + setup.amount * setup.transfers as i64;
     let output = OutputPlan::prepare(ctx, &args.common, "bank")?;

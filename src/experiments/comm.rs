@@ -3,15 +3,15 @@
 //! latency, and the collectives. Every size is checked byte by byte before it is timed.
 
 use crate::cli::CommArgs;
-use crate::context::{gib, RunContext};
-use crate::failure::{Failure, Outcome};
-use crate::hockney::{self, Hockney};
-use crate::message::{self, first_mismatch};
-use crate::mpi_window::Window;
+use crate::model::hockney::{self, Hockney};
+use crate::model::stats::Summary;
+use crate::mpi::message::{self, first_mismatch};
+use crate::mpi::requests::Window;
 use crate::output::{console, files::OutputPlan, AttrValue, PerRankRows, Results, Table, Values};
-use crate::progress::Progress;
-use crate::signals;
-use crate::stats::Summary;
+use crate::run::context::{gib, RunContext};
+use crate::run::failure::{Failure, Outcome};
+use crate::run::progress::Progress;
+use crate::run::signals;
 use mpi::collective::SystemOperation;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
@@ -393,7 +393,7 @@ pub fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<()> {
     // Test hooks: the receiver of the point-to-point check pass flips a byte, or rank 1 flips a
     // byte a broadcast brought it.
     let (corrupt_message, corrupt_collective) =
-        (crate::failure::injected("corrupt-message"), crate::failure::injected("corrupt-collective"));
+        (crate::run::failure::injected("corrupt-message"), crate::run::failure::injected("corrupt-collective"));
     let world = &ctx.world;
     let matrix_pairs = if args.all_pairs { ctx.size * (ctx.size - 1) / 2 } else { 0 };
     let collective_steps: usize = OPS.iter().map(|op| op.sizes(&sizes, ctx.size).len()).sum();

@@ -3,11 +3,11 @@
 //! serially, 8.0 s with 2 threads) and processes did (4.2 s); here threads scale too.
 
 use crate::cli::CountdownArgs;
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
 use crate::kernels::countdown::countdown;
+use crate::model::stats::Summary;
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
-use crate::stats::Summary;
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
 
@@ -48,7 +48,7 @@ fn run_mode(ctx: &RunContext, pool: &rayon::ThreadPool, mode: &Mode, jobs: usize
         // Worker threads get the rank number only: they never touch MPI.
         let rank = ctx.rank;
         // Test hook: the first worker skips a job, which the check must catch.
-        let skip = crate::failure::injected("skip-countdown");
+        let skip = crate::run::failure::injected("skip-countdown");
         let results: Vec<(u64, u64)> = pool.broadcast(|t| {
             if t.index() >= mode.threads {
                 return (0, 0);

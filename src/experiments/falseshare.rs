@@ -1,13 +1,13 @@
 //! `parahpc falseshare`: threads that never touch each other's data still slow each other down
 //! when their counters share a cache line, because the line ping-pongs between their caches.
 
-use crate::affinity;
 use crate::cli::FalseshareArgs;
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
 use crate::kernels::falseshare::{check, increment, Packed, Padded};
+use crate::machine::affinity;
+use crate::machine::topology::Topology;
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
-use crate::topology::Topology;
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
 use mpi::traits::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -52,7 +52,7 @@ fn run_layout(
         });
         best = best.min(start.elapsed().as_secs_f64());
         // Test hook: one increment lost, which the count check must catch.
-        if crate::failure::injected("lose-increment") {
+        if crate::run::failure::injected("lose-increment") {
             p.0[0].fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             q.0[0].0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         }

@@ -3,11 +3,11 @@
 //! Every product passes HPL's projection check before its time is reported.
 
 use crate::cli::{GemmArgs, GemmImpl};
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
 use crate::kernels::gemm::{self, split, RESIDUAL_THRESHOLD};
+use crate::model::stats::Summary;
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
-use crate::stats::Summary;
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
 use mpi::collective::SystemOperation;
 use mpi::topology::{Color, SimpleCommunicator};
 use mpi::traits::*;
@@ -45,7 +45,7 @@ fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> (Summary, T) {
 
 /// Test hook: one wrong entry in the product, which the check must catch.
 fn corrupt(c: &mut [f64], index: usize) {
-    if crate::failure::injected("corrupt-product") {
+    if crate::run::failure::injected("corrupt-product") {
         c[index] += 1.0;
     }
 }
@@ -75,7 +75,7 @@ fn local(
             if implementation == GemmImpl::Naive && (t > 1 || n > args.naive_max_n) {
                 continue;
             }
-            let blas_threads = crate::blas::set_threads(if implementation == GemmImpl::Blas { t } else { 1 });
+            let blas_threads = crate::machine::blas::set_threads(if implementation == GemmImpl::Blas { t } else { 1 });
             let (time, ()) = timed(args.repeats, || match implementation {
                 GemmImpl::Naive => gemm::naive(&a, &b, &mut c, n),
                 GemmImpl::Blocked => gemm::blocked(&a, &b, &mut c, n, pool),
@@ -184,7 +184,7 @@ fn distributed(ctx: &RunContext, g: &Grid, n: usize, repeats: usize) -> Outcome<
     let mut c = vec![0.0; rows.len() * cols.len()];
     let mut a_panel = vec![0.0; rows.len() * PANEL];
     let mut b_panel = vec![0.0; PANEL * cols.len()];
-    let blas_threads = crate::blas::set_threads(ctx.threads);
+    let blas_threads = crate::machine::blas::set_threads(ctx.threads);
     let (time, ()) = timed(repeats, || {
         ctx.world.barrier();
         summa(g, n, &a, &b, &mut c, &mut a_panel, &mut b_panel);
@@ -232,7 +232,7 @@ pub fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<()> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("cannot start threads: {e}"))?;
     let (peak, peak_source) =
-        if ctx.is_root() { crate::peak::core_peak(args.peak_gflops) } else { (0.0, String::new()) };
+        if ctx.is_root() { crate::machine::peak::core_peak(args.peak_gflops) } else { (0.0, String::new()) };
     let g = args.dist.then(|| Grid::new(&ctx.world));
 
     let mut rows = Vec::new();

@@ -2,14 +2,14 @@
 //! DRAM), and where they change next to the cache sizes the machine reports.
 
 use crate::cli::MemlatArgs;
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
 use crate::kernels::memlat::{break_cycle, chase, cycle, plateaus, Node};
+use crate::machine::topology::Topology;
 use crate::output::console::format_bytes as bytes;
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
-use crate::progress::Progress;
-use crate::signals;
-use crate::topology::Topology;
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
+use crate::run::progress::Progress;
+use crate::run::signals;
 use mpi::traits::*;
 use std::path::Path;
 
@@ -29,7 +29,7 @@ pub fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<()> {
     ctx.check_node_memory(if measuring { max } else { 0 }, "memlat", "lower --max-bytes")?;
     let output = OutputPlan::prepare(ctx, &args.common, "memlat")?;
 
-    let sizes = crate::message::sizes(4096, max);
+    let sizes = crate::mpi::message::sizes(4096, max);
     let progress = Progress::new("memlat", sizes.len() as u64, ctx.is_root() && !args.common.quiet);
     let mut mine = vec![f64::NAN; 2 * sizes.len()];
     let mut verdict = Ok(());
@@ -40,7 +40,7 @@ pub fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<()> {
             let n = (size / std::mem::size_of::<Node>() as u64).max(1) as usize;
             let mut nodes = cycle(n, size);
             // Test hook: the chase gets stuck before its end.
-            if n > 1 && crate::failure::injected("break-cycle") {
+            if n > 1 && crate::run::failure::injected("break-cycle") {
                 break_cycle(&mut nodes);
             }
             // Whole laps only: the chase must end where it started.

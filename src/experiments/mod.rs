@@ -13,9 +13,9 @@ pub mod stream;
 pub mod topology;
 
 use crate::cli::{Cli, Command};
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
 use crate::output::{self, files::OutputPlan, Results};
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
 
 /// 1, 2, 4, ... below `n`, then `n` itself: the worker counts a sweep measures.
 pub fn doubling_up_to(n: usize) -> Vec<usize> {

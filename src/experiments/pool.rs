@@ -5,12 +5,12 @@
 //! while the farm winds down cleanly.
 
 use crate::cli::PoolArgs;
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
 use crate::kernels::pool::{static_chunks, Collector, Schedule, Task};
+use crate::model::stats::Summary;
+use crate::mpi::rma::{Cell, Epoch, Lock};
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
-use crate::rma::{Cell, Epoch, Lock};
-use crate::stats::Summary;
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
 use mpi::traits::*;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -71,8 +71,8 @@ impl<'a> Worker<'a> {
             startup: 0.0,
             stats: WorkerStats::default(),
             since_init: 0,
-            panic_at: crate::failure::injected("panic-task").then_some(fault_task),
-            wrong_at: crate::failure::injected("wrong-result").then_some(fault_task),
+            panic_at: crate::run::failure::injected("panic-task").then_some(fault_task),
+            wrong_at: crate::run::failure::injected("wrong-result").then_some(fault_task),
         };
         if !dispatcher {
             w.initialize();
@@ -140,11 +140,11 @@ impl<'a> Worker<'a> {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_one(id))) {
                 Ok(v) => *slot = v,
                 Err(payload) => {
-                    failed.lock().unwrap().get_or_insert((id, crate::failure::panic_message(payload.as_ref())));
+                    failed.lock().unwrap().get_or_insert((id, crate::run::failure::panic_message(payload.as_ref())));
                 }
             }
         };
-        crate::failure::catching_panics(|| {
+        crate::run::failure::catching_panics(|| {
             // Square tasks take nanoseconds: splitting a chunk between threads costs more than
             // they do, so only spinning tasks share a chunk between the worker's threads.
             if matches!(self.s.task, Task::Spin { .. }) && self.pool.current_num_threads() > 1 {

@@ -4,11 +4,11 @@
 //! rounding that reordering a sum allows.
 
 use crate::cli::SimdArgs;
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
 use crate::kernels::simd::{self, Isa, Kernel, Real, Variant};
+use crate::model::stats::Summary;
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
-use crate::stats::Summary;
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
 use std::hint::black_box;
 
 /// Elements each timed measurement streams through (calls repeated until they add up to it).
@@ -61,7 +61,7 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
             result = one();
             times.push((mpi::time() - t0) / calls as f64);
         }
-        if variant == Variant::Explicit && crate::failure::injected("corrupt-simd") {
+        if variant == Variant::Explicit && crate::run::failure::injected("corrupt-simd") {
             result = result + T::from_f64(1.0);
             if let Some(z0) = z.first_mut() {
                 *z0 = *z0 + T::from_f64(1.0);
@@ -104,8 +104,11 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
 }
 
 pub fn run(ctx: &RunContext, args: &SimdArgs) -> Outcome<()> {
-    let levels: Vec<u64> =
-        crate::topology::Topology::read(std::path::Path::new("/")).cache_levels().values().map(|(b, _)| *b).collect();
+    let levels: Vec<u64> = crate::machine::topology::Topology::read(std::path::Path::new("/"))
+        .cache_levels()
+        .values()
+        .map(|(b, _)| *b)
+        .collect();
     let sizes = args.bytes.clone().unwrap_or_else(|| default_sizes(&levels));
     let largest = *sizes.iter().max().expect("at least one size");
     // AXPY holds three arrays of the largest size in f32 or f64: the largest working set.

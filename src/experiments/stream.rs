@@ -4,13 +4,13 @@
 
 use super::doubling_up_to;
 use crate::cli::StreamArgs;
-use crate::context::{gib, RunContext};
-use crate::failure::{Failure, Outcome};
 use crate::kernels::stream as k;
 use crate::machine;
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
-use crate::progress::Progress;
-use crate::signals;
+use crate::run::context::{gib, RunContext};
+use crate::run::failure::{Failure, Outcome};
+use crate::run::progress::Progress;
+use crate::run::signals;
 use mpi::collective::SystemOperation;
 use mpi::topology::{Color, SimpleCommunicator};
 use mpi::traits::*;
@@ -81,7 +81,7 @@ fn measure(
         }
     }
     // Test hook: one element damaged after the kernels ran.
-    if crate::failure::injected("corrupt-array") {
+    if crate::run::failure::injected("corrupt-array") {
         chunks[0].lock().unwrap().c[0] = 0.0;
     }
     let want = k::expected(repeats, SCALAR);

@@ -4,10 +4,11 @@
 //! a rank spanning NUMA nodes.
 
 use crate::cli::TopologyArgs;
-use crate::context::{all_gather_strings, gib, RunContext};
-use crate::failure::Outcome;
+use crate::machine::topology::{binding_problems, Placement, Topology};
+use crate::mpi::collective::all_gather_strings;
 use crate::output::{console, files::OutputPlan, AttrValue, Results, Table, Values};
-use crate::topology::{binding_problems, Placement, Topology};
+use crate::run::context::{gib, RunContext};
+use crate::run::failure::Outcome;
 use mpi::traits::*;
 use std::path::Path;
 

@@ -2,8 +2,8 @@
 //! writing to a temporary name that is renamed only once the file is complete.
 
 use crate::cli::CommonArgs;
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
 use std::path::{Path, PathBuf};
 
 /// The files one run writes, decided on rank 0 and known to every rank.

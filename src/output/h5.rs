@@ -3,7 +3,7 @@
 //! row of one dataset.
 
 use super::{AttrValue, PerRankRows, Table, Values};
-use crate::context::RunContext;
+use crate::run::context::RunContext;
 use anyhow::{bail, Context, Result};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataspace, Datatype, Location};

@@ -6,8 +6,8 @@ pub mod files;
 pub mod h5;
 pub mod json;
 
-use crate::context::RunContext;
-use crate::failure::{Failure, Outcome};
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
 
 /// One column's values.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use super::document::Block;
 use super::figure::{self, Figure, OrText};
 use super::load::ResultsFile;
 use super::Section;
-use crate::hockney::Hockney;
+use crate::model::hockney::Hockney;
 use crate::output::console::{format_bytes as bytes, format_number as num};
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -17,8 +17,8 @@ mod stream;
 mod topology;
 
 use crate::cli::ReportArgs;
-use crate::failure::{Failure, Outcome};
 use crate::output::files::write_atomically;
+use crate::run::failure::{Failure, Outcome};
 use document::Block;
 use load::ResultsFile;
 use std::path::Path;

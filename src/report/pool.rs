@@ -3,8 +3,8 @@
 use super::document::Block;
 use super::load::ResultsFile;
 use super::Section;
+use crate::model::stats::Summary;
 use crate::output::console::format_number as num;
-use crate::stats::Summary;
 use std::path::Path;
 
 pub struct Pool;

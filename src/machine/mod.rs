@@ -1,4 +1,10 @@
-//! Facts about this node that experiments size themselves by, read from /sys and /proc.
+//! The machine: facts about this node that experiments size themselves by (read from /sys and
+//! /proc), its topology and where a rank is bound on it, a core's peak, and the BLAS library.
+
+pub mod affinity;
+pub mod blas;
+pub mod peak;
+pub mod topology;
 
 use std::fs;
 

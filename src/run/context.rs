@@ -1,15 +1,14 @@
 //! The run context every experiment shares: communicators, where each rank runs and how many
 //! threads it uses, and the provenance recorded with every result.
 
-use crate::affinity;
 use crate::cli::ThreadRequest;
-use crate::failure::{Failure, Outcome};
+use crate::machine::affinity;
+use crate::mpi::collective::{agree, all_gather_strings, broadcast_from};
 use crate::output::AttrValue;
+use crate::run::failure::{Failure, Outcome};
 use chrono::{DateTime, TimeZone, Utc};
-use mpi::datatype::PartitionMut;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
-use mpi::Count;
 
 pub struct RunContext {
     pub world: SimpleCommunicator,
@@ -45,7 +44,7 @@ impl RunContext {
         let cpuset = affinity::format_cpu_list(&cpus);
         let hostnames = all_gather_strings(&world, &host);
         let cpusets = all_gather_strings(&world, &cpuset);
-        let place = crate::topology::Topology::read(std::path::Path::new("/")).place(&cpus);
+        let place = crate::machine::topology::Topology::read(std::path::Path::new("/")).place(&cpus);
         let numa_nodes = all_gather_strings(&world, &place.numa_text());
         let core_ids = all_gather_strings(&world, &place.cores_text());
         let mut distinct_hosts = hostnames.clone();
@@ -98,7 +97,7 @@ impl RunContext {
 
     /// Rank 0's `value`, on every rank.
     pub fn broadcast_string(&self, value: &str) -> String {
-        broadcast_string(&self.world, value)
+        broadcast_from(&self.world, 0, value)
     }
 
     /// Collective: refuses, before anything is allocated, a plan in which the ranks of some node
@@ -121,7 +120,7 @@ impl RunContext {
 
     /// Collective: the stop signal any rank has received (see `signals`), the same on all ranks.
     pub fn stop_requested(&self) -> Option<i32> {
-        let mine = crate::signals::received().unwrap_or(0);
+        let mine = crate::run::signals::received().unwrap_or(0);
         let mut any = 0;
         self.world.all_reduce_into(&mine, &mut any, mpi::collective::SystemOperation::max());
         (any != 0).then_some(any)
@@ -183,7 +182,7 @@ impl RunContext {
             ("mpi_library", AttrValue::Str(mpi_library.split('\0').next().unwrap_or("").trim().into())),
             ("mpi_thread_level", AttrValue::Str(format!("{:?}", self.thread_level).to_lowercase())),
             ("hdf5_library", AttrValue::Str(format!("{h5_major}.{h5_minor}.{h5_release}"))),
-            ("blas_library", AttrValue::Str(crate::blas::config())),
+            ("blas_library", AttrValue::Str(crate::machine::blas::config())),
             ("world_size", AttrValue::U64(self.size as u64)),
             ("nodes", AttrValue::U64(self.nodes as u64)),
             ("threads_per_rank", AttrValue::U64(self.threads as u64)),
@@ -234,66 +233,6 @@ pub fn resolve_threads(
         }
     }
     Ok(((bound_cpus / sharing.max(1)).max(1), "cpu binding"))
-}
-
-/// Collective verdict: if any rank failed, the lowest failing rank's message goes to all.
-pub fn agree<T>(comm: &SimpleCommunicator, local: Outcome<T>) -> Outcome<T> {
-    let size = comm.size();
-    let mine = if local.is_err() { comm.rank() } else { size };
-    let mut first_failed = size;
-    comm.all_reduce_into(&mine, &mut first_failed, mpi::collective::SystemOperation::min());
-    if first_failed == size {
-        return local;
-    }
-    let (mut code, text) = match &local {
-        Err(f) => (f.exit_code(), f.to_string()),
-        Ok(_) => (0, String::new()),
-    };
-    let root = comm.process_at_rank(first_failed);
-    root.broadcast_into(&mut code);
-    let message = broadcast_from(comm, first_failed, &text);
-    Err(Failure::Collective { message, exit_code: code })
-}
-
-fn broadcast_string(comm: &SimpleCommunicator, value: &str) -> String {
-    broadcast_from(comm, 0, value)
-}
-
-fn broadcast_from(comm: &SimpleCommunicator, root: i32, value: &str) -> String {
-    let root = comm.process_at_rank(root);
-    let mut len = value.len() as u64;
-    root.broadcast_into(&mut len);
-    let mut bytes = if comm.rank() == root.rank() { value.as_bytes().to_vec() } else { vec![0u8; len as usize] };
-    root.broadcast_into(&mut bytes[..]);
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// Every rank's `value`, on every rank, in rank order.
-pub fn all_gather_strings(comm: &SimpleCommunicator, value: &str) -> Vec<String> {
-    let n = comm.size() as usize;
-    let mut lens = vec![0 as Count; n];
-    comm.all_gather_into(&(value.len() as Count), &mut lens[..]);
-    let displs: Vec<Count> = lens
-        .iter()
-        .scan(0, |acc, &l| {
-            let d = *acc;
-            *acc += l;
-            Some(d)
-        })
-        .collect();
-    // One spare byte: were every string empty, an empty Vec and an empty send slice would share
-    // Rust's dangling pointer, and MPI rejects aliased buffers (MPI_ERR_ARG).
-    let mut buf = vec![0u8; lens.iter().map(|&l| l as usize).sum::<usize>() + 1];
-    {
-        let mut partition = PartitionMut::new(&mut buf[..], &lens[..], &displs[..]);
-        comm.all_gather_varcount_into(value.as_bytes(), &mut partition);
-    }
-    (0..n)
-        .map(|r| {
-            let (d, l) = (displs[r] as usize, lens[r] as usize);
-            String::from_utf8_lossy(&buf[d..d + l]).into_owned()
-        })
-        .collect()
 }
 
 /// The command line as a shell would need it typed again.

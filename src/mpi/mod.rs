@@ -1,0 +1,8 @@
+//! MPI plumbing that rsmpi lacks or that every experiment shares: collectives on strings and
+//! verdicts, one-sided windows (RMA), request windows for bandwidth loops, and the messages comm
+//! sends. Experiments use these; kernels never do.
+
+pub mod collective;
+pub mod message;
+pub mod requests;
+pub mod rma;
