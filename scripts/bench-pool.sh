@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark, not a test: the seed's Python task farm, multiprocessing.Pool(cores).map of 200 000
+# Benchmark, not a test: the course's Python task farm, multiprocessing.Pool(cores).map of 200 000
 # tiny tasks (carre: x*x), against parahpc pool with the same tasks and chunk sizes on the same
 # number of cores (mpirun -n cores: rank 0 dispatches, the others work), side by side in one run.
 # Each side's best of 3 runs. Goal: at least 50x Python's tasks/s at chunksize 1 and 10x at 1000.

@@ -15,7 +15,6 @@ mod run;
 use ::mpi::traits::*;
 use ::mpi::Threading;
 use clap::error::ErrorKind;
-use clap::Parser;
 use cli::Cli;
 use run::context::RunContext;
 use run::failure::{self, Failure};
@@ -38,12 +37,13 @@ fn abort_job_on_panic() {
     }));
 }
 
-/// The report needs no run context and runs on rank 0 alone; experiments run on every rank.
+/// The tools need no run context and run on rank 0 alone; experiments run on every rank.
 fn run(world: ::mpi::topology::SimpleCommunicator, cli: &Cli, thread_level: Threading) -> failure::Outcome<()> {
-    match &cli.command {
-        cli::Command::Report(args) if world.rank() == 0 => report::run(args),
-        cli::Command::Report(_) => Ok(()),
-        _ => RunContext::new(world, cli.threads(), thread_level).and_then(|ctx| experiments::run(&ctx, cli)),
+    match cli {
+        Cli::Experiment(e) => RunContext::new(world, e.threads(), thread_level).and_then(|ctx| e.run(&ctx)),
+        _ if world.rank() != 0 => Ok(()),
+        Cli::Report(args) => report::run(args),
+        Cli::Schema(args) => output::schema::print(args).map_err(failure::Failure::usage),
     }
 }
 

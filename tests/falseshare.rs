@@ -63,3 +63,19 @@ fn a_lost_increment_fails_and_one_thread_is_refused() {
     assert_fails(&out, 2, "falseshare needs at least 2 threads");
     assert_no_files(dir.path());
 }
+
+#[test]
+fn a_rank_with_too_few_cpus_to_pin_fails_every_rank_instead_of_hanging() {
+    // Bound to one core each, two ranks cannot pin two threads; only rank 0 measures and knows.
+    // Before, the other rank waited forever in the next collective.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("timeout")
+        .args(["60", "mpirun", "--oversubscribe", "--bind-to", "core", "-n", "2", env!("CARGO_BIN_EXE_parahpc")])
+        .args(["falseshare", "--threads", "2", "--iters", "1000", "-o", "f.h5"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "parahpc: error: rank 0 has no 2 CPUs on distinct cores or hyperthreads to pin to");
+    assert_no_files(dir.path());
+}

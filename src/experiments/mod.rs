@@ -1,21 +1,118 @@
-//! One module per experiment; each turns a lesson into a measurement.
+//! The experiments. Each is one folder that owns its command-line arguments (`args.rs`), its MPI
+//! thread level, its run and the HDF5 layout it writes (`mod.rs`), and its report section
+//! (`report.rs`); its pure kernels live in `crate::kernels`. The registry at the bottom lists
+//! them: the command line, dispatch, `report` and `schema` all iterate over it.
+//!
+//! Adding an experiment: a folder with a type that implements `Experiment`, one line in
+//! `registry!`, its tests (tests/<name>.rs), job script (jobs/<name>.sbatch) and doc page
+//! (docs/<name>.md).
 
-pub mod amdahl;
-pub mod bank;
-pub mod comm;
-pub mod countdown;
-pub mod falseshare;
-pub mod gemm;
-pub mod memlat;
-pub mod pool;
-pub mod simd;
-pub mod stream;
-pub mod topology;
-
-use crate::cli::{Cli, Command};
-use crate::output::{self, files::OutputPlan, Results};
+use crate::cli::{CommonArgs, ThreadRequest};
+use crate::output::{self, files::OutputPlan, schema::Group, Results};
+use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
+use std::marker::PhantomData;
+use std::path::Path;
+
+/// One lesson of the course as a measured experiment.
+pub trait Experiment: 'static {
+    /// The subcommand, the top-level HDF5 group it writes, and the default file name's stem.
+    const NAME: &'static str;
+    /// Its arguments (clap derive); the struct's doc comment and `long_about` are its `--help`.
+    type Args: clap::Args + clap::FromArgMatches;
+    /// The MPI thread level: Funneled where rayon threads run beside MPI (they never call it),
+    /// Single otherwise, since OpenMPI 4.1 charges every message for a higher level (measured:
+    /// 8-byte ping-pong 0.236 µs at Single, 0.285 µs at Funneled).
+    const THREAD_LEVEL: mpi::Threading;
+    /// Every group, dataset and attribute it writes, with units; each write is checked against it.
+    const SCHEMA: &'static [Group];
+
+    fn common(args: &Self::Args) -> &CommonArgs;
+    /// How many threads each rank runs.
+    fn threads(args: &Self::Args) -> ThreadRequest;
+    /// Collective over `ctx.world`: measures, verifies and returns what to record. A run stopped
+    /// by a signal returns the completed part with `Results::stopped` set.
+    fn run(ctx: &RunContext, args: &Self::Args) -> Outcome<Results>;
+    /// The report section for the files that hold this experiment's group; figures go to `dir`.
+    fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
+}
+
+/// An experiment as the registry holds it: the typed `Experiment` behind an object-safe face.
+pub trait Entry: Sync {
+    fn name(&self) -> &'static str;
+    fn command(&self) -> clap::Command;
+    fn parse(&self, matches: &clap::ArgMatches) -> Result<Box<dyn Invocation>, clap::Error>;
+    fn schema(&self) -> &'static [Group];
+    fn report(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
+}
+
+/// An experiment's parsed command line, ready to run.
+pub trait Invocation {
+    fn thread_level(&self) -> mpi::Threading;
+    fn threads(&self) -> ThreadRequest;
+    /// Collective: checks the output path, runs, saves the results and says how it ended.
+    fn run(&self, ctx: &RunContext) -> Outcome<()>;
+}
+
+struct Registered<E>(PhantomData<fn() -> E>);
+
+impl<E: Experiment> Entry for Registered<E> {
+    fn name(&self) -> &'static str {
+        E::NAME
+    }
+
+    fn command(&self) -> clap::Command {
+        <E::Args as clap::Args>::augment_args(clap::Command::new(E::NAME))
+    }
+
+    fn parse(&self, matches: &clap::ArgMatches) -> Result<Box<dyn Invocation>, clap::Error> {
+        let args = <E::Args as clap::FromArgMatches>::from_arg_matches(matches)?;
+        Ok(Box::new(Parsed::<E>(args)))
+    }
+
+    fn schema(&self) -> &'static [Group] {
+        E::SCHEMA
+    }
+
+    fn report(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+        E::report(files, dir)
+    }
+}
+
+struct Parsed<E: Experiment>(E::Args);
+
+impl<E: Experiment> Invocation for Parsed<E> {
+    fn thread_level(&self) -> mpi::Threading {
+        E::THREAD_LEVEL
+    }
+
+    fn threads(&self) -> ThreadRequest {
+        E::threads(&self.0)
+    }
+
+    fn run(&self, ctx: &RunContext) -> Outcome<()> {
+        let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME)?;
+        let results = E::run(ctx, &self.0)?;
+        output::save(ctx, &output, &results, E::SCHEMA)?;
+        match &results.stopped {
+            Some(stop) => Err(Failure::Collective {
+                message: format!(
+                    "stopped: {}; the completed part is in {}, marked incomplete",
+                    stop.reason,
+                    output.h5.display()
+                ),
+                exit_code: 128 + stop.signal,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The registered experiment called `name`.
+pub fn find(name: &str) -> Option<&'static dyn Entry> {
+    ALL.iter().copied().find(|e| e.name() == name)
+}
 
 /// 1, 2, 4, ... below `n`, then `n` itself: the worker counts a sweep measures.
 pub fn doubling_up_to(n: usize) -> Vec<usize> {
@@ -24,33 +121,25 @@ pub fn doubling_up_to(n: usize) -> Vec<usize> {
     v
 }
 
-/// Saves `results`; a run stopped by `signal` then fails with status 128 + signal, saying where
-/// the completed part went (`results.incomplete` says how far it got).
-pub fn save_and_finish(ctx: &RunContext, output: &OutputPlan, results: &Results, signal: Option<i32>) -> Outcome<()> {
-    output::save(ctx, output, results)?;
-    match (signal, &results.incomplete) {
-        (Some(signal), Some(reason)) => Err(Failure::Collective {
-            message: format!("stopped: {reason}; the completed part is in {}, marked incomplete", output.h5.display()),
-            exit_code: 128 + signal,
-        }),
-        _ => Ok(()),
-    }
+/// Declares each experiment's module and lists it in `ALL`: one line per experiment.
+macro_rules! registry {
+    ($($module:ident::$experiment:ident),+ $(,)?) => {
+        $(mod $module;)+
+        /// Every experiment, in the order `parahpc --help` lists them.
+        pub const ALL: &[&dyn Entry] = &[$(&Registered::<$module::$experiment>(PhantomData)),+];
+    };
 }
 
-/// Runs the experiment `cli` names; `report` is not one (see `main`).
-pub fn run(ctx: &RunContext, cli: &Cli) -> Outcome<()> {
-    match &cli.command {
-        Command::Amdahl(args) => amdahl::run(ctx, args),
-        Command::Comm(args) => comm::run(ctx, args),
-        Command::Topology(args) => topology::run(ctx, args),
-        Command::Stream(args) => stream::run(ctx, args),
-        Command::Memlat(args) => memlat::run(ctx, args),
-        Command::Falseshare(args) => falseshare::run(ctx, args),
-        Command::Countdown(args) => countdown::run(ctx, args),
-        Command::Bank(args) => bank::run(ctx, args),
-        Command::Pool(args) => pool::run(ctx, args),
-        Command::Gemm(args) => gemm::run(ctx, args),
-        Command::Simd(args) => simd::run(ctx, args),
-        Command::Report(_) => unreachable!("report runs without a run context"),
-    }
+registry! {
+    amdahl::Amdahl,
+    comm::Comm,
+    topology::Topology,
+    stream::Stream,
+    memlat::Memlat,
+    falseshare::Falseshare,
+    countdown::Countdown,
+    bank::Bank,
+    pool::Pool,
+    gemm::Gemm,
+    simd::Simd,
 }

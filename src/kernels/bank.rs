@@ -1,8 +1,8 @@
-//! The seed's bank account: transfers of `amount` onto one balance, each a read, a delay, an
+//! The course's bank account: transfers of `amount` onto one balance, each a read, a delay, an
 //! add, a delay and a write, done by threads that share the balance. Unlocked, two transfers
 //! that overlap both read the old balance and the later write erases the earlier one: a lost
 //! update. The balance is an atomic, so even the racy version is defined behaviour; the race is
-//! in the program's logic, as it was in the seed's Python.
+//! in the program's logic, as it was in the course's Python.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Barrier, Mutex};
@@ -19,7 +19,7 @@ pub enum Guard {
     Atomic,
 }
 
-/// The seed's pause between the steps of a transfer (no pause for 0).
+/// The course's pause between the steps of a transfer (no pause for 0).
 pub fn pause(delay: Duration) {
     if !delay.is_zero() {
         std::thread::sleep(delay);

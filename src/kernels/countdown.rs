@@ -1,4 +1,4 @@
-//! The seed's GIL experiment: count down from n, one decrement at a time. An opaque value per
+//! The course's GIL experiment: count down from n, one decrement at a time. An opaque value per
 //! iteration keeps the compiler from replacing the loop by its closed form.
 
 /// Counts `n` down to zero and returns what is left: 0, unless an iteration was skipped.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// A built-in task, applied to task ids 0..tasks.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Task {
-    /// The seed's `carre`: id².
+    /// The course's `carre`: id².
     Square,
     /// Busy for `us` µs (uniform in 0..=2·us, from the id, when `random`), then a hash of the id.
     Spin { us: u64, random: bool },

@@ -5,6 +5,7 @@ pub mod console;
 pub mod files;
 pub mod h5;
 pub mod json;
+pub mod schema;
 
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -90,28 +91,58 @@ pub struct PerRankRows {
     pub row: Vec<f64>,
 }
 
+/// Why a run stopped before the end: the stop signal, and how far it got.
+pub struct Stopped {
+    pub signal: i32,
+    pub reason: String,
+}
+
+impl Stopped {
+    /// Stopped by `signal` after `done` of `total` `steps` ("points", "sizes").
+    pub fn after(signal: i32, done: usize, total: usize, steps: &str) -> Stopped {
+        Stopped {
+            signal,
+            reason: format!("{} received after {done} of {total} {steps}", crate::run::signals::name(signal)),
+        }
+    }
+}
+
 /// Everything one experiment records.
 pub struct Results {
     pub tables: Vec<Table>,
     pub per_rank: Vec<PerRankRows>,
-    /// Why the run stopped before the end (a signal); `None` for a complete run.
-    pub incomplete: Option<String>,
+    /// Set when a signal stopped the run before the end; `None` for a complete run.
+    pub stopped: Option<Stopped>,
+}
+
+impl Results {
+    /// A complete run's tables (only rank 0's are written; other ranks pass none).
+    pub fn complete(tables: Vec<Table>) -> Results {
+        Results { tables, per_rank: Vec::new(), stopped: None }
+    }
 }
 
 /// Root attributes: the run's provenance and whether the results are complete.
 fn root_attributes(ctx: &RunContext, results: &Results) -> Vec<(&'static str, AttrValue)> {
     let mut attrs = ctx.provenance();
-    attrs.push(("incomplete", AttrValue::U64(results.incomplete.is_some() as u64)));
-    attrs.push(("incomplete_reason", AttrValue::Str(results.incomplete.clone().unwrap_or_default())));
+    attrs.push(("incomplete", AttrValue::U64(results.stopped.is_some() as u64)));
+    let reason = results.stopped.as_ref().map_or(String::new(), |s| s.reason.clone());
+    attrs.push(("incomplete_reason", AttrValue::Str(reason)));
     attrs
 }
 
 /// Collective: writes `results` to the planned HDF5 file (rank 0's tables first, then every
 /// rank's rows through MPI-IO) under its temporary name, renames it into place, and exports
-/// JSON if asked. Any failure reaches every rank and leaves no file under the final name.
-pub fn save(ctx: &RunContext, plan: &files::OutputPlan, results: &Results) -> Outcome<()> {
+/// JSON if asked. Everything written must be declared in `schema`. Any failure reaches every
+/// rank and leaves no file under the final name.
+pub fn save(ctx: &RunContext, plan: &files::OutputPlan, results: &Results, schema: &[schema::Group]) -> Outcome<()> {
+    let root = root_attributes(ctx, results);
+    let declared = schema::check(schema, &results.tables, &results.per_rank)
+        .and_then(|()| schema::check_root(root.iter().map(|(name, _)| *name)))
+        .map_err(|e| Failure::failed(format!("internal error, results not written: {e}")));
+    ctx.agree(declared)?;
     let tables = if ctx.is_root() {
-        h5::write_tables(&plan.h5_temp, &root_attributes(ctx, results), ctx, &results.tables).map_err(Failure::from)
+        h5::write_tables(&plan.h5_temp, &root, ctx, &results.tables).map_err(Failure::from)
     } else {
         Ok(())
     };

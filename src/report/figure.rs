@@ -2,6 +2,7 @@
 //! TrueType font: DejaVu Sans from the system (scripts/setup.sh installs fonts-dejavu-core), or
 //! the file named by PARAHPC_FONT.
 
+use crate::output::console::format_number as num;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Display;
@@ -52,6 +53,16 @@ pub fn curves<DB: DrawingBackend>(
     Ok(())
 }
 
+/// An axis tick: log axes tick at powers of ten, so decimal units ("10 kB", "1 MB").
+pub fn tick_bytes(n: f64) -> String {
+    let (value, unit) = match n {
+        n if n < 1e3 => (n, "B"),
+        n if n < 1e6 => (n / 1e3, "kB"),
+        n => (n / 1e6, "MB"),
+    };
+    format!("{} {unit}", num(value).trim_end_matches('0').trim_end_matches('.'))
+}
+
 /// Registers the font plotters uses as "sans-serif", once.
 fn register_font() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
@@ -90,4 +101,16 @@ pub fn save<F: Figure>(figure: &F, dir: &Path, stem: &str) -> Result<(), String>
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_ticks_use_decimal_units() {
+        assert_eq!(tick_bytes(10.0), "10 B");
+        assert_eq!(tick_bytes(1e4), "10 kB");
+        assert_eq!(tick_bytes(1e6), "1 MB");
+    }
 }

@@ -1,49 +1,38 @@
-//! `parahpc report`: figures and a readable report from results files. Each experiment plugs in
-//! through one `Section` in `SECTIONS`; experiments a file holds but no section knows are listed.
+//! `parahpc report`: figures and a readable report from results files. Each registered experiment
+//! renders its own section (`Experiment::report`); groups no experiment knows are listed.
 
-mod amdahl;
-mod bank;
-mod comm;
-mod countdown;
-mod document;
-mod falseshare;
-mod figure;
-mod gemm;
-mod load;
-mod memlat;
-mod pool;
-mod simd;
-mod stream;
-mod topology;
+pub mod document;
+pub mod figure;
+pub mod load;
 
-use crate::cli::ReportArgs;
+use crate::experiments;
 use crate::output::files::write_atomically;
 use crate::run::failure::{Failure, Outcome};
+use clap::Args;
 use document::Block;
 use load::ResultsFile;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// One experiment's part of the report.
-pub trait Section {
-    /// The top-level HDF5 group it reads.
-    fn experiment(&self) -> &'static str;
-    /// Draws its figures into `dir` and returns its blocks, for the files that hold its group.
-    fn render(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
+/// Plots and a readable report from parahpc results files; runs without mpirun.
+#[derive(Args, Debug, Clone)]
+#[command(long_about = "Plots and a readable report from parahpc results files; runs without mpirun.\n\n\
+    Reads one or more results files (several runs or machines are compared in one report) and \
+    writes into DIR one PNG and one SVG per experiment present, report.md, and report.html with \
+    the figures embedded. Experiments missing from the files are skipped.\n\n\
+    Example:  parahpc report parahpc-amdahl-*.h5 -o report")]
+pub struct ReportArgs {
+    /// Results files to read
+    #[arg(required = true, value_name = "FILE.h5")]
+    pub files: Vec<PathBuf>,
+
+    /// Directory for the report (created if missing)
+    #[arg(short, long, value_name = "DIR", default_value = "parahpc-report")]
+    pub output: PathBuf,
+
+    /// Replace a report already in DIR instead of refusing to
+    #[arg(long)]
+    pub force: bool,
 }
-
-const SECTIONS: &[&dyn Section] = &[
-    &amdahl::Amdahl,
-    &comm::Comm,
-    &memlat::Memlat,
-    &stream::Stream,
-    &topology::Topology,
-    &falseshare::Falseshare,
-    &countdown::Countdown,
-    &bank::Bank,
-    &pool::Pool,
-    &gemm::Gemm,
-    &simd::Simd,
-];
 
 fn runs_table(files: &[ResultsFile]) -> Block {
     let header = ["file", "hosts", "ranks", "threads/rank", "start (UTC)", "parahpc (git)", "MPI", "complete"];
@@ -106,10 +95,10 @@ fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
         runs_table(files),
     ];
     let mut sections = 0;
-    for section in SECTIONS {
-        let holding: Vec<&ResultsFile> = files.iter().filter(|f| f.groups.contains_key(section.experiment())).collect();
+    for experiment in experiments::ALL {
+        let holding: Vec<&ResultsFile> = files.iter().filter(|f| f.groups.contains_key(experiment.name())).collect();
         if !holding.is_empty() {
-            blocks.extend(section.render(&holding, dir).map_err(Failure::usage)?);
+            blocks.extend(experiment.report(&holding, dir).map_err(Failure::usage)?);
             sections += 1;
         }
     }
@@ -118,7 +107,7 @@ fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
         .flat_map(|f| f.groups.keys())
         .map(String::as_str)
         .filter(|g| !g.contains('/'))
-        .filter(|g| !SECTIONS.iter().any(|s| s.experiment() == *g))
+        .filter(|g| experiments::find(g).is_none())
         .collect();
     unknown.sort();
     unknown.dedup();

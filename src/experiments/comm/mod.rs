@@ -1,0 +1,752 @@
+//! `parahpc comm`: what a message costs. Point-to-point latency and bandwidth between rank 0
+//! and its nearest and farthest ranks (OSU style), Hockney's fit, optionally every pair's
+//! latency, and the collectives. Every size is checked byte by byte before it is timed.
+
+mod args;
+mod report;
+
+use mpi::collective::SystemOperation;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use std::path::Path;
+
+use crate::cli::{CommonArgs, ThreadRequest};
+use crate::model::hockney::{self, Hockney};
+use crate::model::stats::Summary;
+use crate::mpi::message::{self, first_mismatch};
+use crate::mpi::requests::Window;
+use crate::output::schema::{field, Group};
+use crate::output::{console, AttrValue, PerRankRows, Results, Stopped, Table, Values};
+use crate::report::{document::Block, load::ResultsFile};
+use crate::run::context::{gib, RunContext};
+use crate::run::failure::{Failure, Outcome};
+use crate::run::progress::Progress;
+
+use super::Experiment;
+
+use args::CommArgs;
+
+/// Message passing, measured: point-to-point latency and bandwidth, Hockney's fit, collectives.
+pub struct Comm;
+
+impl Experiment for Comm {
+    const NAME: &'static str = "comm";
+    type Args = CommArgs;
+    const THREAD_LEVEL: mpi::Threading = mpi::Threading::Single;
+    const SCHEMA: &'static [Group] = &[
+        Group {
+            path: "comm",
+            about: "With --all-pairs, the latency matrix, written collectively, one row per rank.",
+            datasets: &[field(
+                "latency_matrix",
+                "us",
+                "ranks × ranks: median small-message latency between every pair, NaN on the diagonal",
+            )],
+            attributes: &[],
+        },
+        Group {
+            path: "comm/pt2pt",
+            about: "One row per pair and message size.",
+            datasets: &[
+                field("pair_kind", "1", "`intra-node` or `inter-node`"),
+                field("src", "1", "the pair's first rank"),
+                field("dst", "1", "the pair's second rank"),
+                field("bytes", "B", "message size"),
+                field("latency_us_min", "us", "ping-pong half round trip, fastest timed loop"),
+                field("latency_us_median", "us", "ping-pong half round trip, median timed loop"),
+                field("latency_us_max", "us", "ping-pong half round trip, slowest timed loop"),
+                field("bandwidth_MBps", "MB/s", "uni-directional windowed bandwidth (10^6 B/s), median"),
+                field("bibandwidth_MBps", "MB/s", "bi-directional bandwidth, both directions together, median"),
+            ],
+            attributes: &[
+                field("iterations", "1", "--iters: timed iterations for messages up to 8 KiB"),
+                field("warmup", "1", "--warmup: untimed iterations, scaled like --iters"),
+                field("repeats", "1", "timed loops per size"),
+                field("window", "1", "messages in flight per bandwidth window"),
+                field("validated", "1", "1: every byte was checked before timing"),
+                field("latency_matrix_bytes", "B", "message size of the latency matrix"),
+            ],
+        },
+        Group {
+            path: "comm/hockney",
+            about: "Hockney's model t = α + n/β fitted to each pair's ping-pong medians.",
+            datasets: &[
+                field("pair_kind", "1", "`intra-node` or `inter-node`"),
+                field("src", "1", "the pair's first rank"),
+                field("dst", "1", "the pair's second rank"),
+                field("alpha_us", "us", "latency α"),
+                field("beta_MBps", "MB/s", "asymptotic bandwidth β"),
+                field("half_performance_bytes", "B", "n½ = α·β, the size below which latency dominates"),
+            ],
+            attributes: &[],
+        },
+        Group {
+            path: "comm/collectives",
+            about: "One row per collective and message size: per-call time, the slowest rank's average.",
+            datasets: &[
+                field("op", "1", "barrier, broadcast, reduce, allreduce, allgather or alltoall"),
+                field("bytes", "B", "message size per rank"),
+                field("ranks", "1", "ranks taking part"),
+                field("time_us_min", "us", "fastest timed loop"),
+                field("time_us_median", "us", "median timed loop"),
+                field("time_us_max", "us", "slowest timed loop"),
+            ],
+            attributes: &[
+                field("iterations", "1", "--iters"),
+                field("warmup", "1", "--warmup"),
+                field("repeats", "1", "timed loops per size"),
+                field("validated", "1", "1: every result was checked before timing"),
+                field("buffer_limit_bytes", "B", "allgather and alltoall stop at ranks × size beyond this"),
+            ],
+        },
+    ];
+
+    fn common(args: &CommArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn threads(_args: &CommArgs) -> ThreadRequest {
+        ThreadRequest::Fixed(1, "single-threaded experiment")
+    }
+
+    fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
+        self::run(ctx, args)
+    }
+
+    fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+        report::render(files, dir)
+    }
+}
+
+const DATA: i32 = 1;
+const ACK: i32 = 2;
+/// Allgather and alltoall move ranks × size bytes per rank: sizes beyond this total are skipped.
+const COLLECTIVE_BUFFER_LIMIT: u64 = 64 << 20;
+
+/// Two ranks that exchange messages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Pair {
+    src: usize,
+    dst: usize,
+    inter_node: bool,
+}
+
+impl Pair {
+    fn kind(&self) -> &'static str {
+        if self.inter_node {
+            "inter-node"
+        } else {
+            "intra-node"
+        }
+    }
+}
+
+/// Rank 0 with its nearest rank (the lowest other rank on its node, if any) and its farthest
+/// (the last rank, on another node in a multi-node job).
+fn pairs(hostnames: &[String]) -> Vec<Pair> {
+    let last = hostnames.len() - 1;
+    let nearest = (1..hostnames.len()).find(|&r| hostnames[r] == hostnames[0]).unwrap_or(1);
+    let mut v = vec![Pair { src: 0, dst: nearest, inter_node: hostnames[nearest] != hostnames[0] }];
+    if last != nearest {
+        v.push(Pair { src: 0, dst: last, inter_node: hostnames[last] != hostnames[0] });
+    }
+    v
+}
+
+/// The collectives, in the order they are measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Barrier,
+    Broadcast,
+    Reduce,
+    Allreduce,
+    Allgather,
+    Alltoall,
+}
+
+const OPS: [Op; 6] = [Op::Barrier, Op::Broadcast, Op::Reduce, Op::Allreduce, Op::Allgather, Op::Alltoall];
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Barrier => "barrier",
+            Op::Broadcast => "broadcast",
+            Op::Reduce => "reduce",
+            Op::Allreduce => "allreduce",
+            Op::Allgather => "allgather",
+            Op::Alltoall => "alltoall",
+        }
+    }
+
+    /// The message sizes this operation is measured at: a barrier carries none, reductions
+    /// work on whole f64s, and the all-to-all patterns stay within the buffer limit.
+    fn sizes(self, sizes: &[u64], ranks: usize) -> Vec<u64> {
+        match self {
+            Op::Barrier => vec![0],
+            Op::Broadcast => sizes.iter().copied().filter(|&n| n >= 1).collect(),
+            Op::Reduce | Op::Allreduce => sizes.iter().copied().filter(|&n| n >= 8).map(|n| n / 8 * 8).collect(),
+            Op::Allgather | Op::Alltoall => {
+                sizes.iter().copied().filter(|&n| n >= 1 && n * ranks as u64 <= COLLECTIVE_BUFFER_LIMIT).collect()
+            }
+        }
+    }
+}
+
+/// Buffers allocated once, before any timing.
+struct Buffers {
+    send: Vec<u8>,
+    /// Window slots for the pair's receives, or the all-to-all receive buffer.
+    recv: Vec<u8>,
+    reduce_send: Vec<f64>,
+    reduce_recv: Vec<f64>,
+    ack: [u8; 1],
+}
+
+fn seed(bytes: u64, salt: u64) -> u64 {
+    bytes.wrapping_mul(0x9E37_79B9) ^ salt
+}
+
+/// One timed loop of ping-pong; returns the one-way time in µs.
+fn ping_pong(
+    world: &SimpleCommunicator,
+    is_src: bool,
+    peer: i32,
+    n: usize,
+    iters: usize,
+    warmup: usize,
+    b: &mut Buffers,
+) -> f64 {
+    let other = world.process_at_rank(peer);
+    let mut t0 = mpi::time();
+    for i in 0..warmup + iters {
+        if i == warmup {
+            t0 = mpi::time();
+        }
+        if is_src {
+            other.send_with_tag(&b.send[..n], DATA);
+            other.receive_into_with_tag(&mut b.recv[..n], DATA);
+        } else {
+            other.receive_into_with_tag(&mut b.recv[..n], DATA);
+            other.send_with_tag(&b.send[..n], DATA);
+        }
+    }
+    (mpi::time() - t0) / (2 * iters) as f64 * 1e6
+}
+
+/// One timed loop of windows of `window` messages, one way (`both`: both ways at once); returns
+/// MB/s as the sender sees it.
+#[allow(clippy::too_many_arguments)]
+fn stream(
+    world: &SimpleCommunicator,
+    is_src: bool,
+    peer: i32,
+    n: usize,
+    iters: usize,
+    warmup: usize,
+    window: usize,
+    both: bool,
+    win: &mut Window,
+    b: &mut Buffers,
+) -> f64 {
+    let other = world.process_at_rank(peer);
+    let mut t0 = mpi::time();
+    for i in 0..warmup + iters {
+        if i == warmup {
+            t0 = mpi::time();
+        }
+        let receives = both || !is_src;
+        let sends = both || is_src;
+        // SAFETY: each receive gets its own slot of `recv` and the send buffer is only read;
+        // nothing touches either until wait_all below.
+        unsafe {
+            if receives {
+                for k in 0..window {
+                    win.receive(world, &mut b.recv[k * n..(k + 1) * n], peer, DATA);
+                }
+            }
+            if sends {
+                for _ in 0..window {
+                    win.send(world, &b.send[..n], peer, DATA);
+                }
+            }
+        }
+        win.wait_all();
+        if !both {
+            // The receiver says when the window has arrived.
+            if is_src {
+                other.receive_into_with_tag(&mut b.ack[..], ACK);
+            } else {
+                other.send_with_tag(&b.ack[..], ACK);
+            }
+        }
+    }
+    let directions = if both { 2.0 } else { 1.0 };
+    directions * (n * window * iters) as f64 / (mpi::time() - t0) / 1e6
+}
+
+/// The check pass for one pair and size: a patterned message there and back, every byte checked.
+fn check_pair(
+    world: &SimpleCommunicator,
+    is_src: bool,
+    peer: i32,
+    n: usize,
+    corrupt: bool,
+    b: &mut Buffers,
+) -> Result<(), String> {
+    let other = world.process_at_rank(peer);
+    let (there, back) = (seed(n as u64, 1), seed(n as u64, 2));
+    let check = |buf: &[u8], s: u64, from: i32| match first_mismatch(buf, s) {
+        Some(at) => Err(format!("message of {n} B from rank {from}: byte {at} is wrong; the transfer corrupted it")),
+        None => Ok(()),
+    };
+    if is_src {
+        message::fill(&mut b.send[..n], there);
+        other.send_with_tag(&b.send[..n], DATA);
+        other.receive_into_with_tag(&mut b.recv[..n], DATA);
+        check(&b.recv[..n], back, peer)
+    } else {
+        other.receive_into_with_tag(&mut b.recv[..n], DATA);
+        if corrupt && n > 0 {
+            b.recv[n - 1] ^= 0x40;
+        }
+        let verdict = check(&b.recv[..n], there, peer);
+        message::fill(&mut b.send[..n], back);
+        other.send_with_tag(&b.send[..n], DATA);
+        verdict
+    }
+}
+
+/// One collective call of `op` at `n` bytes.
+fn call(world: &SimpleCommunicator, op: Op, n: usize, b: &mut Buffers) {
+    let root = world.process_at_rank(0);
+    let ranks = world.size() as usize;
+    match op {
+        Op::Barrier => world.barrier(),
+        Op::Broadcast => root.broadcast_into(&mut b.send[..n]),
+        Op::Reduce => {
+            let count = n / 8;
+            if world.rank() == 0 {
+                root.reduce_into_root(&b.reduce_send[..count], &mut b.reduce_recv[..count], SystemOperation::sum());
+            } else {
+                root.reduce_into(&b.reduce_send[..count], SystemOperation::sum());
+            }
+        }
+        Op::Allreduce => {
+            let count = n / 8;
+            world.all_reduce_into(&b.reduce_send[..count], &mut b.reduce_recv[..count], SystemOperation::sum());
+        }
+        Op::Allgather => world.all_gather_into(&b.send[..n], &mut b.recv[..n * ranks]),
+        Op::Alltoall => world.all_to_all_into(&b.send[..n * ranks], &mut b.recv[..n * ranks]),
+    }
+}
+
+/// The check pass for one collective and size: patterned inputs, every result checked.
+fn check_collective(
+    world: &SimpleCommunicator,
+    op: Op,
+    n: usize,
+    corrupt: bool,
+    b: &mut Buffers,
+) -> Result<(), String> {
+    let (rank, ranks) = (world.rank() as usize, world.size() as usize);
+    let s = seed(n as u64, 3);
+    let wrong = |what: String| Err(format!("{} of {n} B: {what}", op.name()));
+    match op {
+        Op::Barrier => {
+            call(world, op, n, b);
+            Ok(())
+        }
+        Op::Broadcast => {
+            if rank == 0 {
+                message::fill(&mut b.send[..n], s);
+            }
+            call(world, op, n, b);
+            if corrupt && rank == 1 {
+                b.send[n - 1] ^= 0x40;
+            }
+            match first_mismatch(&b.send[..n], s) {
+                Some(at) => wrong(format!("byte {at} received by rank {rank} is wrong")),
+                None => Ok(()),
+            }
+        }
+        Op::Reduce | Op::Allreduce => {
+            let count = n / 8;
+            // Small integers: the sums are exact in f64, whatever the reduction order.
+            for (k, x) in b.reduce_send[..count].iter_mut().enumerate() {
+                *x = ((rank + 1) * (k % 1000 + 1)) as f64;
+            }
+            call(world, op, n, b);
+            if op == Op::Reduce && rank != 0 {
+                return Ok(());
+            }
+            let triangle = (ranks * (ranks + 1) / 2) as f64;
+            match b.reduce_recv[..count].iter().enumerate().find(|(k, x)| **x != triangle * (k % 1000 + 1) as f64) {
+                Some((k, x)) => {
+                    wrong(format!("element {k} on rank {rank} is {x}, not {}", triangle * (k % 1000 + 1) as f64))
+                }
+                None => Ok(()),
+            }
+        }
+        Op::Allgather => {
+            message::fill(&mut b.send[..n], s ^ rank as u64);
+            call(world, op, n, b);
+            for from in 0..ranks {
+                if let Some(at) = first_mismatch(&b.recv[from * n..(from + 1) * n], s ^ from as u64) {
+                    return wrong(format!("byte {at} from rank {from}, on rank {rank}, is wrong"));
+                }
+            }
+            Ok(())
+        }
+        Op::Alltoall => {
+            for to in 0..ranks {
+                message::fill(&mut b.send[to * n..(to + 1) * n], s ^ ((rank << 20) + to) as u64);
+            }
+            call(world, op, n, b);
+            for from in 0..ranks {
+                if let Some(at) = first_mismatch(&b.recv[from * n..(from + 1) * n], s ^ ((from << 20) + rank) as u64) {
+                    return wrong(format!("byte {at} from rank {from}, on rank {rank}, is wrong"));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One timed loop of `op`: the maximum over ranks of the per-call average, µs.
+fn time_collective(world: &SimpleCommunicator, op: Op, n: usize, iters: usize, warmup: usize, b: &mut Buffers) -> f64 {
+    world.barrier();
+    for _ in 0..warmup {
+        call(world, op, n, b);
+    }
+    world.barrier();
+    let t0 = mpi::time();
+    for _ in 0..iters {
+        call(world, op, n, b);
+    }
+    let mine = (mpi::time() - t0) / iters as f64 * 1e6;
+    let mut slowest = 0.0;
+    world.all_reduce_into(&mine, &mut slowest, SystemOperation::max());
+    slowest
+}
+
+/// Rows of the point-to-point table, on rank 0.
+#[derive(Default)]
+struct Pt2ptRows {
+    kind: Vec<String>,
+    src: Vec<u64>,
+    dst: Vec<u64>,
+    bytes: Vec<u64>,
+    latency: Vec<Summary>,
+    bandwidth: Vec<f64>,
+    bibandwidth: Vec<f64>,
+}
+
+#[derive(Default)]
+struct CollectiveRows {
+    op: Vec<String>,
+    bytes: Vec<u64>,
+    time: Vec<Summary>,
+}
+
+fn summary(samples: &[f64]) -> Summary {
+    Summary::of(samples).expect("at least one repeat")
+}
+
+fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
+    if ctx.size < 2 {
+        return Err(Failure::usage(
+            "comm measures messages between ranks and needs at least 2; launch it with mpirun -n 2 (or more)",
+        ));
+    }
+    if args.min_bytes > args.max_bytes {
+        return Err(Failure::usage(format!(
+            "--min-bytes {} is larger than --max-bytes {}",
+            args.min_bytes, args.max_bytes
+        )));
+    }
+    if args.max_bytes > i32::MAX as u64 / args.window as u64 {
+        return Err(Failure::usage(format!(
+            "--max-bytes {} × --window {} exceeds what one MPI call can address (2 GiB)",
+            args.max_bytes, args.window
+        )));
+    }
+    let sizes = message::sizes(args.min_bytes, args.max_bytes);
+    let pairs = pairs(&ctx.hostnames);
+    let in_a_pair = pairs.iter().any(|p| p.src == ctx.rank || p.dst == ctx.rank);
+    let max = args.max_bytes as usize;
+    let collective_max = OPS.iter().flat_map(|op| op.sizes(&sizes, ctx.size)).map(|n| n as usize).max().unwrap_or(0);
+    let gathered = collective_max * ctx.size;
+    let send_len = max.max(gathered);
+    // Only the two ranks of a bandwidth pair need the window; the matrix sends the smallest size.
+    let recv_len = if in_a_pair { (max * args.window).max(gathered) } else { gathered.max(sizes[0] as usize) };
+    let bytes = (send_len + recv_len) as u64 + 2 * args.max_bytes;
+    ctx.check_node_memory(bytes, "comm", &format!("{:.2} GiB per rank: lower --max-bytes or --window", gib(bytes)))?;
+
+    let mut b = Buffers {
+        send: vec![0u8; send_len],
+        recv: vec![0u8; recv_len],
+        reduce_send: vec![0.0; max / 8],
+        reduce_recv: vec![0.0; max / 8],
+        ack: [0],
+    };
+    let mut win = Window::new(2 * args.window);
+    let validate = !args.no_validate;
+    // Test hooks: the receiver of the point-to-point check pass flips a byte, or rank 1 flips a
+    // byte a broadcast brought it.
+    let (corrupt_message, corrupt_collective) =
+        (crate::run::failure::injected("corrupt-message"), crate::run::failure::injected("corrupt-collective"));
+    let world = &ctx.world;
+    let matrix_pairs = if args.all_pairs { ctx.size * (ctx.size - 1) / 2 } else { 0 };
+    let collective_steps: usize = OPS.iter().map(|op| op.sizes(&sizes, ctx.size).len()).sum();
+    let steps = pairs.len() * sizes.len() + matrix_pairs + collective_steps;
+    let progress = Progress::new("comm", steps as u64, ctx.is_root() && !args.common.quiet);
+    let mut stopped = None;
+    let mut done = 0usize;
+
+    // Point to point.
+    let mut p2p = Pt2ptRows::default();
+    'pairs: for pair in &pairs {
+        let me = if ctx.rank == pair.src {
+            Some((true, pair.dst))
+        } else if ctx.rank == pair.dst {
+            Some((false, pair.src))
+        } else {
+            None
+        };
+        for &size in &sizes {
+            let n = size as usize;
+            let iters = message::iterations(size, args.iters);
+            let warmup = message::iterations(size, args.warmup.max(1)).min(args.warmup);
+            let mut checked = Ok(());
+            let (mut latency, mut bandwidth, mut bibandwidth) = (Vec::new(), Vec::new(), Vec::new());
+            if let Some((is_src, peer)) = me {
+                let peer = peer as i32;
+                if validate {
+                    checked = check_pair(world, is_src, peer, n, corrupt_message, &mut b);
+                }
+                for _ in 0..args.repeats {
+                    latency.push(ping_pong(world, is_src, peer, n, iters, warmup, &mut b));
+                }
+                for both in [false, true] {
+                    for _ in 0..args.repeats {
+                        let rate = stream(world, is_src, peer, n, iters, warmup, args.window, both, &mut win, &mut b);
+                        if both {
+                            bibandwidth.push(rate)
+                        } else {
+                            bandwidth.push(rate)
+                        }
+                    }
+                }
+            }
+            ctx.agree(checked.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
+            progress.advance();
+            if ctx.is_root() {
+                p2p.kind.push(pair.kind().into());
+                p2p.src.push(pair.src as u64);
+                p2p.dst.push(pair.dst as u64);
+                p2p.bytes.push(size);
+                p2p.latency.push(summary(&latency));
+                p2p.bandwidth.push(summary(&bandwidth).median);
+                p2p.bibandwidth.push(summary(&bibandwidth).median);
+            }
+            done += 1;
+            if let Some(s) = ctx.stop_requested() {
+                stopped = Some(s);
+                break 'pairs;
+            }
+        }
+        progress.line(&format!(
+            "ranks {} and {} ({}): {} sizes measured",
+            pair.src,
+            pair.dst,
+            pair.kind(),
+            sizes.len()
+        ));
+    }
+
+    // Every pair's small-message latency: row r of the matrix is rank r's.
+    let mut matrix_row = vec![f64::NAN; ctx.size];
+    let matrix_bytes = sizes[0] as usize;
+    if args.all_pairs && stopped.is_none() {
+        'matrix: for i in 0..ctx.size {
+            for j in i + 1..ctx.size {
+                world.barrier();
+                if ctx.rank == i || ctx.rank == j {
+                    let peer = if ctx.rank == i { j } else { i };
+                    let (iters, warmup) = ((args.iters / 10).max(10), (args.warmup / 10).max(2));
+                    matrix_row[peer] =
+                        ping_pong(world, ctx.rank == i, peer as i32, matrix_bytes, iters, warmup, &mut b);
+                }
+                progress.advance();
+                done += 1;
+                if let Some(s) = ctx.stop_requested() {
+                    stopped = Some(s);
+                    break 'matrix;
+                }
+            }
+        }
+        progress.line(&format!("latency between all {matrix_pairs} pairs measured"));
+    }
+
+    // Collectives.
+    let mut coll = CollectiveRows::default();
+    if stopped.is_none() {
+        'ops: for op in OPS {
+            for size in op.sizes(&sizes, ctx.size) {
+                let n = size as usize;
+                let iters = message::iterations(size * ctx.size as u64, args.iters);
+                let warmup = args.warmup.min(iters);
+                let checked =
+                    if validate { check_collective(world, op, n, corrupt_collective, &mut b) } else { Ok(()) };
+                ctx.agree(checked.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
+                let times: Vec<f64> =
+                    (0..args.repeats).map(|_| time_collective(world, op, n, iters, warmup, &mut b)).collect();
+                progress.advance();
+                if ctx.is_root() {
+                    coll.op.push(op.name().into());
+                    coll.bytes.push(size);
+                    coll.time.push(summary(&times));
+                }
+                done += 1;
+                if let Some(s) = ctx.stop_requested() {
+                    stopped = Some(s);
+                    break 'ops;
+                }
+            }
+            progress.line(&format!("{} measured", op.name()));
+        }
+    }
+    drop(progress);
+
+    let mut tables = Vec::new();
+    if ctx.is_root() {
+        let (p2p_table, hockney_table, lesson) = point_to_point_tables(&p2p, args, matrix_bytes, validate);
+        let coll_table = collective_table(&coll, ctx.size, args, validate);
+        for table in [&p2p_table, &hockney_table, &coll_table] {
+            println!("{}:", table.name);
+            print!("{}", console::render(table));
+        }
+        println!("{lesson}");
+        tables = vec![p2p_table, hockney_table, coll_table];
+    }
+    let per_rank = if args.all_pairs && done >= pairs.len() * sizes.len() + matrix_pairs {
+        vec![PerRankRows { group: "comm".into(), name: "latency_matrix", units: "us", row: matrix_row }]
+    } else {
+        Vec::new()
+    };
+    let stopped = stopped.map(|s| Stopped::after(s, done, steps, "measurements"));
+    Ok(Results { tables, per_rank, stopped })
+}
+
+/// The point-to-point table, the Hockney table and the lesson, from rank 0's rows.
+fn point_to_point_tables(
+    r: &Pt2ptRows,
+    args: &CommArgs,
+    matrix_bytes: usize,
+    validate: bool,
+) -> (Table, Table, String) {
+    let mut t = Table::new("comm/pt2pt");
+    t.column("pair_kind", "1", Values::Str(r.kind.clone()))
+        .column("src", "1", Values::U64(r.src.clone()))
+        .column("dst", "1", Values::U64(r.dst.clone()))
+        .column("bytes", "B", Values::U64(r.bytes.clone()))
+        .column("latency_us_min", "us", Values::F64(r.latency.iter().map(|s| s.min).collect()))
+        .column("latency_us_median", "us", Values::F64(r.latency.iter().map(|s| s.median).collect()))
+        .column("latency_us_max", "us", Values::F64(r.latency.iter().map(|s| s.max).collect()))
+        .column("bandwidth_MBps", "MB/s", Values::F64(r.bandwidth.clone()))
+        .column("bibandwidth_MBps", "MB/s", Values::F64(r.bibandwidth.clone()));
+    t.attr("iterations", AttrValue::U64(args.iters as u64))
+        .attr("warmup", AttrValue::U64(args.warmup as u64))
+        .attr("repeats", AttrValue::U64(args.repeats as u64))
+        .attr("window", AttrValue::U64(args.window as u64))
+        .attr("validated", AttrValue::U64(validate as u64))
+        .attr("latency_matrix_bytes", AttrValue::U64(matrix_bytes as u64));
+
+    // One Hockney fit per pair, over its ping-pong medians.
+    let mut h = Table::new("comm/hockney");
+    let (mut kind, mut src, mut dst, mut alpha, mut beta, mut half) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut lessons = Vec::new();
+    let mut start = 0;
+    while start < r.src.len() {
+        let end = (start..r.src.len()).find(|&i| r.dst[i] != r.dst[start]).unwrap_or(r.src.len());
+        let points: Vec<(f64, f64)> = (start..end).map(|i| (r.bytes[i] as f64, r.latency[i].median)).collect();
+        let fit = hockney::fit(&points).unwrap_or(Hockney { alpha_us: f64::NAN, beta_mbps: f64::NAN });
+        kind.push(r.kind[start].clone());
+        src.push(r.src[start]);
+        dst.push(r.dst[start]);
+        alpha.push(fit.alpha_us);
+        beta.push(fit.beta_mbps);
+        half.push(fit.half_performance_bytes());
+        lessons.push(format!(
+            "ranks {}–{} ({}): α = {} µs, β = {} MB/s, n½ = {} B",
+            r.src[start],
+            r.dst[start],
+            r.kind[start],
+            console::format_number(fit.alpha_us),
+            console::format_number(fit.beta_mbps),
+            console::format_number(fit.half_performance_bytes())
+        ));
+        start = end;
+    }
+    h.column("pair_kind", "1", Values::Str(kind))
+        .column("src", "1", Values::U64(src))
+        .column("dst", "1", Values::U64(dst))
+        .column("alpha_us", "us", Values::F64(alpha))
+        .column("beta_MBps", "MB/s", Values::F64(beta))
+        .column("half_performance_bytes", "B", Values::F64(half));
+    let lesson = format!(
+        "Hockney fit t = α + n/β: {}. A message costs its latency α whatever its size: below n½ bytes latency dominates, so send fewer, larger messages.",
+        lessons.join("; ")
+    );
+    (t, h, lesson)
+}
+
+fn collective_table(r: &CollectiveRows, ranks: usize, args: &CommArgs, validate: bool) -> Table {
+    let mut t = Table::new("comm/collectives");
+    t.column("op", "1", Values::Str(r.op.clone()))
+        .column("bytes", "B", Values::U64(r.bytes.clone()))
+        .column("ranks", "1", Values::U64(vec![ranks as u64; r.op.len()]))
+        .column("time_us_min", "us", Values::F64(r.time.iter().map(|s| s.min).collect()))
+        .column("time_us_median", "us", Values::F64(r.time.iter().map(|s| s.median).collect()))
+        .column("time_us_max", "us", Values::F64(r.time.iter().map(|s| s.max).collect()));
+    t.attr("iterations", AttrValue::U64(args.iters as u64))
+        .attr("warmup", AttrValue::U64(args.warmup as u64))
+        .attr("repeats", AttrValue::U64(args.repeats as u64))
+        .attr("validated", AttrValue::U64(validate as u64))
+        .attr("buffer_limit_bytes", AttrValue::U64(COLLECTIVE_BUFFER_LIMIT));
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn nearest_and_farthest_partners() {
+        assert_eq!(pairs(&hosts(&["a", "a"])), [Pair { src: 0, dst: 1, inter_node: false }]);
+        assert_eq!(
+            pairs(&hosts(&["a", "a", "a"])),
+            [Pair { src: 0, dst: 1, inter_node: false }, Pair { src: 0, dst: 2, inter_node: false }]
+        );
+        // Two nodes: an intra-node and an inter-node pair.
+        assert_eq!(
+            pairs(&hosts(&["a", "a", "b", "b"])),
+            [Pair { src: 0, dst: 1, inter_node: false }, Pair { src: 0, dst: 3, inter_node: true }]
+        );
+        // Alone on its node: the nearest partner is on another node.
+        assert_eq!(pairs(&hosts(&["a", "b"])), [Pair { src: 0, dst: 1, inter_node: true }]);
+    }
+
+    #[test]
+    fn collective_sizes_fit_each_operation() {
+        let sizes = message::sizes(1, 1 << 20);
+        assert_eq!(Op::Barrier.sizes(&sizes, 4), [0]);
+        assert_eq!(Op::Reduce.sizes(&sizes, 4)[0], 8);
+        assert!(Op::Alltoall.sizes(&sizes, 128).iter().all(|&n| n * 128 <= COLLECTIVE_BUFFER_LIMIT));
+        assert_eq!(Op::Broadcast.sizes(&sizes, 4).len(), sizes.len());
+    }
+}

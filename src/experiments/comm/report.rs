@@ -1,0 +1,334 @@
+//! The comm section: latency and bandwidth against message size (log–log) per pair with the
+//! Hockney fit, the collectives against size, the rank × rank latency heat map, and per run the
+//! headline numbers and the lesson.
+
+use crate::report::document::Block;
+use crate::report::figure::{self, Figure, OrText};
+use crate::report::load::ResultsFile;
+use crate::model::hockney::Hockney;
+use crate::output::console::{format_bytes as bytes, format_number as num};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// A line on a log–log panel.
+struct Line {
+    label: String,
+    points: Vec<(f64, f64)>,
+    color: RGBAColor,
+    dashed: bool,
+}
+
+/// What one run measured between one pair of ranks.
+struct PairData {
+    label: String,
+    inter_node: bool,
+    bytes: Vec<f64>,
+    latency: Vec<f64>,
+    bandwidth: Vec<f64>,
+    bibandwidth: Vec<f64>,
+    fit: Hockney,
+}
+
+struct CommFigure {
+    latency: Vec<Line>,
+    bandwidth: Vec<Line>,
+    collectives: Vec<Line>,
+    /// (title, ranks, row-major µs)
+    matrix: Option<(String, usize, Vec<f64>)>,
+}
+
+fn positive(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    points.iter().copied().filter(|(x, y)| *x > 0.0 && *y > 0.0 && y.is_finite()).collect()
+}
+
+fn log_log<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    y_desc: &str,
+    lines: &[Line],
+    legend: SeriesLabelPosition,
+) -> Result<(), String> {
+    let all: Vec<(f64, f64)> = lines.iter().flat_map(|l| positive(&l.points)).collect();
+    if all.is_empty() {
+        return area.titled(&format!("{title}: no data"), ("sans-serif", 18)).map(|_| ()).text();
+    }
+    let (x0, x1) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (y0, y1) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((x0 / 1.5..x1 * 1.5).log_scale(), (y0 / 1.5..y1 * 1.5).log_scale())
+        .text()?;
+    chart
+        .configure_mesh()
+        .x_desc("message size")
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| figure::tick_bytes(*v))
+        .y_label_formatter(&|v| num(*v).trim_end_matches('0').trim_end_matches('.').to_string())
+        .draw()
+        .text()?;
+    for line in lines {
+        let (color, points) = (line.color, positive(&line.points));
+        let drawn = if line.dashed {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, color.stroke_width(2))).text()?
+        } else {
+            chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).text()?
+        };
+        drawn.label(&line.label).legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        if !line.dashed {
+            chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).text()?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(legend)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .text()
+}
+
+fn heat_map<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    n: usize,
+    values: &[f64],
+) -> Result<(), String> {
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("{title}: {} to {} us (blue to red)", num(lo), num(hi)), ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)
+        .text()?;
+    // Rank r is the cell from r to r + 1.
+    let ticks = (n + 1).min(17);
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("rank")
+        .y_desc("rank")
+        .x_labels(ticks)
+        .y_labels(ticks)
+        .x_label_formatter(&|v| if v.fract() == 0.0 { format!("{v}") } else { String::new() })
+        .y_label_formatter(&|v| if v.fract() == 0.0 { format!("{v}") } else { String::new() })
+        .draw()
+        .text()?;
+    chart
+        .draw_series((0..n * n).map(|k| {
+            let (i, j) = ((k / n) as f64, (k % n) as f64);
+            let v = values[k];
+            let color = if v.is_finite() {
+                let t = (v - lo) / span;
+                RGBColor((255.0 * t) as u8, 70, (255.0 * (1.0 - t)) as u8)
+            } else {
+                RGBColor(220, 220, 220)
+            };
+            Rectangle::new([(j, i), (j + 1.0, i + 1.0)], color.filled())
+        }))
+        .text()?;
+    Ok(())
+}
+
+impl Figure for CommFigure {
+    const SIZE: (u32, u32) = (1200, 1000);
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).text()?;
+        let panels = root.split_evenly((2, 2));
+        // Latency rises to the right and bandwidth flattens: their empty corners hold the legends.
+        log_log(
+            &panels[0],
+            "Ping-pong latency (dashed: Hockney fit)",
+            "latency [us]",
+            &self.latency,
+            SeriesLabelPosition::UpperLeft,
+        )?;
+        log_log(
+            &panels[1],
+            "Bandwidth (dashed: bi-directional)",
+            "bandwidth [MB/s]",
+            &self.bandwidth,
+            SeriesLabelPosition::LowerRight,
+        )?;
+        log_log(
+            &panels[2],
+            "Collectives: slowest rank's time per call",
+            "time [us]",
+            &self.collectives,
+            SeriesLabelPosition::UpperLeft,
+        )?;
+        match &self.matrix {
+            Some((title, n, values)) => heat_map(&panels[3], title, *n, values),
+            None => panels[3]
+                .titled("Latency between all pairs: run comm with --all-pairs", ("sans-serif", 18))
+                .map(|_| ())
+                .text(),
+        }
+    }
+}
+
+/// Every pair one file measured, from /comm/pt2pt and /comm/hockney.
+fn pairs_of(file: &ResultsFile) -> Result<Vec<PairData>, String> {
+    let (p, h) = (file.group("comm/pt2pt")?, file.group("comm/hockney")?);
+    let col = |name| p.column(file, "comm/pt2pt", name);
+    let (dst, bytes) = (col("dst")?, col("bytes")?);
+    let (latency, bandwidth, bibandwidth) =
+        (col("latency_us_median")?, col("bandwidth_MBps")?, col("bibandwidth_MBps")?);
+    let kind = p.text_column(file, "comm/pt2pt", "pair_kind")?;
+    let (h_dst, alpha, beta) = (
+        h.column(file, "comm/hockney", "dst")?,
+        h.column(file, "comm/hockney", "alpha_us")?,
+        h.column(file, "comm/hockney", "beta_MBps")?,
+    );
+    let mut pairs = Vec::new();
+    for (k, &d) in h_dst.iter().enumerate() {
+        let rows: Vec<usize> = (0..dst.len()).filter(|&i| dst[i] == d).collect();
+        let first =
+            *rows.first().ok_or_else(|| format!("{}: /comm/pt2pt has no rows for rank {d}", file.path.display()))?;
+        let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        pairs.push(PairData {
+            label: format!("{}: 0–{d} {}", file.label, kind[first]),
+            inter_node: kind[first] == "inter-node",
+            bytes: pick(bytes),
+            latency: pick(latency),
+            bandwidth: pick(bandwidth),
+            bibandwidth: pick(bibandwidth),
+            fit: Hockney { alpha_us: alpha[k], beta_mbps: beta[k] },
+        });
+    }
+    Ok(pairs)
+}
+
+/// One run in words: who talked, the headline numbers, and the lesson.
+fn summary(file: &ResultsFile, pairs: &[PairData]) -> Result<String, String> {
+    let c = file.group("comm/collectives")?;
+    let (ops, sizes, time) = (
+        c.text_column(file, "comm/collectives", "op")?,
+        c.column(file, "comm/collectives", "bytes")?,
+        c.column(file, "comm/collectives", "time_us_median")?,
+    );
+    let mut text = format!("{}: {} ranks on {} host(s). ", file.label, file.text("world_size"), file.text("nodes"));
+    for p in pairs {
+        let peak = (0..p.bytes.len())
+            .filter(|&i| p.bandwidth[i].is_finite())
+            .max_by(|&a, &b| p.bandwidth[a].total_cmp(&p.bandwidth[b]));
+        text += &format!(
+            "{}: {} in {} us; Hockney α = {} us, β = {} MB/s, n½ = {}",
+            p.label.split(": ").nth(1).unwrap_or(&p.label),
+            p.bytes.first().map_or(String::from("?"), |b| bytes(*b)),
+            p.latency.first().map_or(String::from("?"), |t| num(*t)),
+            num(p.fit.alpha_us),
+            num(p.fit.beta_mbps),
+            bytes(p.fit.alpha_us * p.fit.beta_mbps),
+        );
+        if let Some(i) = peak {
+            text += &format!(
+                "; peak bandwidth {} MB/s at {} (both ways {} MB/s)",
+                num(p.bandwidth[i]),
+                bytes(p.bytes[i]),
+                num(p.bibandwidth[i])
+            );
+        }
+        text += ". ";
+    }
+    let largest: Vec<String> = ["barrier", "broadcast", "allreduce", "alltoall"]
+        .iter()
+        .filter_map(|op| {
+            let last = (0..ops.len()).rev().find(|&i| ops[i] == *op)?;
+            Some(format!("{op} of {} in {} us", bytes(sizes[last]), num(time[last])))
+        })
+        .collect();
+    if !largest.is_empty() {
+        text += &format!("Collectives at their largest size: {}. ", largest.join(", "));
+    }
+    text += "Lesson: every message pays the latency α whatever its size, and below n½ bytes that \
+             latency dominates: send fewer, larger messages.";
+    let intra = pairs.iter().find(|p| !p.inter_node);
+    let inter = pairs.iter().find(|p| p.inter_node);
+    if let (Some(a), Some(b)) = (intra, inter) {
+        if let (Some(x), Some(y)) = (a.latency.first(), b.latency.first()) {
+            text += &format!(" Between nodes a small message costs {}× what it costs inside one.", num(y / x));
+        }
+    }
+    Ok(text + &file.incomplete_note())
+}
+
+/// The section for the files that hold /comm.
+pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+    let mut fig = CommFigure { latency: Vec::new(), bandwidth: Vec::new(), collectives: Vec::new(), matrix: None };
+    let mut summaries = Vec::new();
+    let mut color = 0;
+    for file in files {
+        let pairs = pairs_of(file)?;
+        for p in &pairs {
+            let c = Palette99::pick(color).to_rgba();
+            color += 1;
+            let curve = |v: &[f64]| p.bytes.iter().copied().zip(v.iter().copied()).collect::<Vec<_>>();
+            let fitted = p.bytes.iter().map(|&n| (n, p.fit.time_us(n))).collect();
+            fig.latency.push(Line { label: p.label.clone(), points: curve(&p.latency), color: c, dashed: false });
+            fig.latency.push(Line { label: format!("{}: fit", p.label), points: fitted, color: c, dashed: true });
+            fig.bandwidth.push(Line {
+                label: p.label.clone(),
+                points: curve(&p.bandwidth),
+                color: c,
+                dashed: false,
+            });
+            fig.bandwidth.push(Line {
+                label: format!("{}: both ways", p.label),
+                points: curve(&p.bibandwidth),
+                color: c,
+                dashed: true,
+            });
+        }
+        summaries.push(summary(file, &pairs)?);
+        let c = file.group("comm/collectives")?;
+        let (ops, bytes, time) = (
+            c.text_column(file, "comm/collectives", "op")?,
+            c.column(file, "comm/collectives", "bytes")?,
+            c.column(file, "comm/collectives", "time_us_median")?,
+        );
+        let mut names: Vec<&String> = ops.iter().filter(|o| *o != "barrier").collect();
+        names.dedup();
+        for (k, op) in names.into_iter().enumerate() {
+            let points = (0..ops.len()).filter(|&i| &ops[i] == op).map(|i| (bytes[i], time[i])).collect();
+            let label = if files.len() > 1 { format!("{}: {op}", file.label) } else { op.clone() };
+            fig.collectives.push(Line { label, points, color: Palette99::pick(k).to_rgba(), dashed: false });
+        }
+        if fig.matrix.is_none() {
+            if let Some((n, _, values)) = file.group("comm")?.matrices.get("latency_matrix") {
+                fig.matrix = Some((format!("{}: latency between ranks", file.label), *n, values.clone()));
+            }
+        }
+    }
+    figure::save(&fig, dir, "comm")?;
+    Ok(vec![
+        Block::Heading(2, "comm: what a message costs".into()),
+        Block::Figure(
+            "comm".into(),
+            "Ping-pong latency with the Hockney fit, bandwidth one way and both ways, collectives per call, and the latency between every pair of ranks".into(),
+        ),
+        Block::List(summaries),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts_read_as_people_write_them() {
+        assert_eq!(bytes(1.0), "1 B");
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(65536.0), "64 KiB");
+        assert_eq!(bytes(20485.0), "20 KiB");
+        assert_eq!(bytes(1.5 * 1024.0 * 1024.0), "1.5 MiB");
+    }
+}

@@ -1,0 +1,223 @@
+//! `parahpc falseshare`: threads that never touch each other's data still slow each other down
+//! when their counters share a cache line, because the line ping-pongs between their caches.
+
+mod args;
+mod report;
+
+use mpi::traits::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::cli::{CommonArgs, ThreadRequest};
+use crate::kernels::falseshare::{check, increment, Packed, Padded};
+use crate::machine::affinity;
+use crate::machine::topology::Topology;
+use crate::output::schema::{field, Group};
+use crate::output::{console, AttrValue, Results, Table, Values};
+use crate::report::{document::Block, load::ResultsFile};
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
+
+use super::Experiment;
+
+use args::FalseshareArgs;
+
+/// Cache-line invalidation: private counters that share a line slow each other down.
+pub struct Falseshare;
+
+impl Experiment for Falseshare {
+    const NAME: &'static str = "falseshare";
+    type Args = FalseshareArgs;
+    const THREAD_LEVEL: mpi::Threading = mpi::Threading::Funneled;
+    const SCHEMA: &'static [Group] = &[Group {
+        path: "falseshare",
+        about: "One row per placement and layout, measured by rank 0.",
+        datasets: &[
+            field("placement", "1", "`different cores` or `one core's hyperthreads`"),
+            field("layout", "1", "`packed` (counters 8 B apart) or `padded` (128 B apart)"),
+            field("threads", "1", "threads incrementing"),
+            field("time_min_s", "s", "best of the repeats"),
+            field("ns_per_increment", "ns", "time per increment of one thread"),
+            field("slowdown", "1", "this layout's time over padded's, same placement"),
+        ],
+        attributes: &[
+            field("iterations", "1", "increments per thread"),
+            field("repeats", "1", "timed runs per layout"),
+            field("line_bytes", "B", "the cache line size the node reports"),
+            field("padding_bytes", "B", "distance between padded counters"),
+            field("validated", "1", "1: every count was exact"),
+            field("smt", "1", "1 if the node has hyperthreads"),
+        ],
+    }];
+
+    fn common(args: &FalseshareArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn threads(args: &FalseshareArgs) -> ThreadRequest {
+        ThreadRequest::Resolve(args.threads.count)
+    }
+
+    fn run(ctx: &RunContext, args: &FalseshareArgs) -> Outcome<Results> {
+        self::run(ctx, args)
+    }
+
+    fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+        report::render(files, dir)
+    }
+}
+
+/// Where the threads run: (name, one CPU per thread).
+fn placements(topology: &Topology, allowed: &[usize], threads: usize) -> Vec<(&'static str, Vec<usize>)> {
+    let mut by_core: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+    for &cpu in allowed {
+        if let Some(core) = topology.cpus.get(&cpu) {
+            by_core.entry(*core).or_default().push(cpu);
+        }
+    }
+    let mut out = Vec::new();
+    let one_per_core: Vec<usize> = by_core.values().map(|cpus| cpus[0]).collect();
+    if one_per_core.len() >= threads {
+        out.push(("different cores", one_per_core[..threads].to_vec()));
+    }
+    // Hyperthreads of one core share its L1: the line never leaves the core.
+    if let Some(siblings) = by_core.values().find(|cpus| cpus.len() >= threads) {
+        out.push(("one core's hyperthreads", siblings[..threads].to_vec()));
+    }
+    out
+}
+
+/// Best time of `repeats` runs of every thread incrementing its counter `iters` times, and the
+/// verdict on the counts.
+fn run_layout(
+    pool: &rayon::ThreadPool,
+    packed: bool,
+    threads: usize,
+    iters: u64,
+    repeats: usize,
+) -> (f64, Result<(), String>) {
+    let mut best = f64::INFINITY;
+    let mut verdict = Ok(());
+    for _ in 0..repeats {
+        let (p, q) = (Packed::new(threads), Padded::new(threads));
+        let start = std::time::Instant::now();
+        pool.broadcast(|t| {
+            let counter = if packed { &p.0[t.index()] } else { &q.0[t.index()].0 };
+            increment(counter, iters);
+        });
+        best = best.min(start.elapsed().as_secs_f64());
+        // Test hook: one increment lost, which the count check must catch.
+        if crate::run::failure::injected("lose-increment") {
+            p.0[0].fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            q.0[0].0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let counts = if packed { check(p.0.iter(), iters) } else { check(q.0.iter().map(|l| &l.0), iters) };
+        verdict = verdict.and(counts);
+    }
+    (best, verdict)
+}
+
+fn run(ctx: &RunContext, args: &FalseshareArgs) -> Outcome<Results> {
+    let threads = ctx.threads;
+    if threads < 2 {
+        return Err(Failure::usage(
+            "falseshare needs at least 2 threads per rank to share a line; give --threads 2 (and a rank bound to 2 or more CPUs)",
+        ));
+    }
+    let topology = Topology::read(Path::new("/"));
+    let allowed = affinity::allowed_cpus().map_err(|e| anyhow::anyhow!("sched_getaffinity: {e}"))?;
+    let measuring = ctx.node.rank() == 0;
+    let places = placements(&topology, &allowed, threads);
+    let line = std::fs::read_to_string("/sys/devices/system/cpu/cpu0/cache/index0/coherency_line_size")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(64);
+
+    // Only node leaders measure; rank 0 reports its node (each node would tell the same story).
+    let mut rows: Vec<(&str, &str, f64)> = Vec::new();
+    let mut verdict = Ok(());
+    if measuring {
+        for (name, cpus) in &places {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| anyhow::anyhow!("cannot start {threads} threads: {e}"))?;
+            let pinned: Vec<std::io::Result<()>> = pool.broadcast(|t| affinity::pin_current_thread(cpus[t.index()]));
+            if let Some(Err(e)) = pinned.into_iter().find(|r| r.is_err()) {
+                verdict = Err(format!("cannot pin a thread to a CPU of {cpus:?}: {e}"));
+                break;
+            }
+            for (layout, packed) in [("packed", true), ("padded", false)] {
+                let (time, counts) = run_layout(&pool, packed, threads, args.iters, args.repeats);
+                verdict = verdict.and(counts);
+                rows.push((name, layout, time));
+            }
+        }
+    }
+    ctx.agree(verdict.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
+
+    // Only rank 0 knows whether it found CPUs to pin to; every rank must hear it (they hung).
+    let pinned = if ctx.is_root() && rows.is_empty() {
+        Err(Failure::usage(format!(
+            "rank 0 has no {threads} CPUs on distinct cores or hyperthreads to pin to: bind it to more CPUs"
+        )))
+    } else {
+        Ok(())
+    };
+    ctx.agree(pinned)?;
+    let mut tables = Vec::new();
+    if ctx.is_root() {
+        let padded_time = |place: &str| rows.iter().find(|r| r.0 == place && r.1 == "padded").map_or(f64::NAN, |r| r.2);
+        let mut t = Table::new("falseshare");
+        t.column("placement", "1", Values::Str(rows.iter().map(|r| r.0.to_string()).collect()))
+            .column("layout", "1", Values::Str(rows.iter().map(|r| r.1.to_string()).collect()))
+            .column("threads", "1", Values::U64(vec![threads as u64; rows.len()]))
+            .column("time_min_s", "s", Values::F64(rows.iter().map(|r| r.2).collect()))
+            .column("ns_per_increment", "ns", Values::F64(rows.iter().map(|r| r.2 / args.iters as f64 * 1e9).collect()))
+            .column("slowdown", "1", Values::F64(rows.iter().map(|r| r.2 / padded_time(r.0)).collect()));
+        let smt = topology.threads_per_core() > 1;
+        t.attr("iterations", AttrValue::U64(args.iters))
+            .attr("repeats", AttrValue::U64(args.repeats as u64))
+            .attr("line_bytes", AttrValue::U64(line))
+            .attr("padding_bytes", AttrValue::U64(128))
+            .attr("validated", AttrValue::U64(1))
+            .attr("smt", AttrValue::U64(smt as u64));
+        print!("{}", console::render(&t));
+        let slow = rows.iter().find(|r| r.1 == "packed" && r.0 == "different cores").map(|r| r.2 / padded_time(r.0));
+        if let Some(s) = slow {
+            println!(
+                "False sharing: {threads} threads on different cores, each with its own counter, run ×{} slower when the counters share a {line}-byte line than when each has its own.",
+                console::format_number(s)
+            );
+        }
+        if !smt {
+            println!("This node has no SMT (one hardware thread per core): the same-core variant, where hyperthreads share one L1 and the line never moves, cannot run here.");
+        }
+        println!("Lesson: pad per-thread data to its own cache line; the cost is paid even though no data is shared.");
+        tables.push(t);
+    }
+    Ok(Results::complete(tables))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placements_use_distinct_cores_and_siblings() {
+        let mut t = Topology::default();
+        // 2 cores × 2 hyperthreads: CPUs 0,1 on core 0 and 2,3 on core 1.
+        for cpu in 0..4 {
+            t.cpus.insert(cpu, (0, cpu / 2));
+        }
+        assert_eq!(
+            placements(&t, &[0, 1, 2, 3], 2),
+            [("different cores", vec![0, 2]), ("one core's hyperthreads", vec![0, 1])]
+        );
+        assert_eq!(placements(&t, &[0, 1, 2, 3], 3), []);
+        let mut flat = Topology::default();
+        flat.cpus.insert(0, (0, 0));
+        flat.cpus.insert(1, (0, 1));
+        assert_eq!(placements(&flat, &[0, 1], 2), [("different cores", vec![0, 1])]);
+    }
+}

@@ -1,0 +1,117 @@
+//! The gemm section: GFLOP/s against matrix size per implementation and thread count, with the
+//! core's peak, and the SUMMA rows with their parallel efficiency.
+
+use crate::report::document::Block;
+use crate::report::figure::{self, Figure, OrText};
+use crate::report::load::ResultsFile;
+use crate::output::console::format_number as num;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Per curve: its label and (n, GFLOP/s) points; and each file's one-core peak.
+struct GemmFigure {
+    curves: Vec<(String, Vec<(f64, f64)>)>,
+    peaks: Vec<(String, f64)>,
+}
+
+impl Figure for GemmFigure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).text()?;
+        let points = self.curves.iter().flat_map(|(_, p)| p.iter());
+        let (min_x, max_x, min_y, max_y) = points
+            .fold((f64::INFINITY, 1.0f64, f64::INFINITY, 1.0f64), |(a, b, c, d), p| {
+                (a.min(p.0), b.max(p.0), c.min(p.1), d.max(p.1))
+            });
+        let max_y = self.peaks.iter().map(|p| p.1).filter(|p| p.is_finite()).fold(max_y, f64::max);
+        let mut chart = ChartBuilder::on(root)
+            .caption("Matrix multiply: GFLOP/s per implementation (dashed: one core's peak)", ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(
+                (min_x.min(max_x) * 0.8..max_x * 1.25).log_scale(),
+                (min_y.min(max_y) * 0.5..max_y * 2.0).log_scale(),
+            )
+            .text()?;
+        chart.configure_mesh().x_desc("n (matrices n × n)").y_desc("GFLOP/s (2n³ flops)").draw().text()?;
+        figure::curves(&mut chart, &self.curves)?;
+        for (label, peak) in self.peaks.iter().filter(|p| p.1.is_finite()) {
+            let line =
+                DashedLineSeries::new([(min_x * 0.8, *peak), (max_x * 1.25, *peak)], 8, 6, BLACK.stroke_width(1));
+            chart
+                .draw_series(line)
+                .text()?
+                .label(format!("{label}: peak of one core"))
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .text()
+    }
+}
+
+/// The section for the files that hold /gemm.
+pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+    let (mut curves, mut peaks, mut rows, mut lines) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for file in files {
+        let g = file.group("gemm")?;
+        let col = |name| g.column(file, "gemm", name);
+        let implementation = g.text_column(file, "gemm", "impl")?;
+        let (n, ranks, threads, gflops, fraction, efficiency) = (
+            col("n")?,
+            col("ranks")?,
+            col("threads")?,
+            col("gflops")?,
+            col("fraction_of_peak")?,
+            col("parallel_efficiency")?,
+        );
+        for i in 0..implementation.len() {
+            let label = format!(
+                "{}{} ×{} ranks ×{} threads",
+                if files.len() > 1 { format!("{}: ", file.label) } else { String::new() },
+                implementation[i],
+                ranks[i],
+                threads[i]
+            );
+            match curves.iter_mut().find(|(l, _): &&mut (String, Vec<(f64, f64)>)| *l == label) {
+                Some((_, v)) => v.push((n[i], gflops[i])),
+                None => curves.push((label, vec![(n[i], gflops[i])])),
+            }
+            rows.push(vec![
+                file.label.clone(),
+                implementation[i].clone(),
+                n[i].to_string(),
+                ranks[i].to_string(),
+                threads[i].to_string(),
+                num(gflops[i]),
+                num(100.0 * fraction[i]),
+                num(efficiency[i]),
+            ]);
+        }
+        peaks.push((file.label.clone(), g.number(file, "gemm", "peak_gflops_per_core")?));
+        lines.push(format!(
+            "{}: peak {}. Every product passed HPL's check ({} < {}). Lesson: without a tuned, vectorised, threaded BLAS, numerics miss the essential: performance.{}",
+            file.label,
+            g.text("peak_source"),
+            g.text("residual_definition"),
+            g.text("residual_threshold"),
+            file.incomplete_note()
+        ));
+    }
+    figure::save(&GemmFigure { curves, peaks }, dir, "gemm")?;
+    let header = ["file", "impl", "n", "ranks", "threads", "GFLOP/s", "% of peak", "parallel efficiency"];
+    Ok(vec![
+        Block::Heading(2, "gemm: BLAS against hand-written loops".into()),
+        Block::Figure(
+            "gemm".into(),
+            "GFLOP/s against n for each implementation and thread count, with one core's peak".into(),
+        ),
+        Block::Table(header.iter().map(|s| s.to_string()).collect(), rows),
+        Block::List(lines),
+    ])
+}

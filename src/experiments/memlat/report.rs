@@ -1,0 +1,111 @@
+//! The memlat section: latency against working set on log axes, with the cache sizes the node
+//! reports drawn where the steps should be.
+
+use crate::report::document::Block;
+use crate::report::figure::{self, Figure, OrText};
+use crate::report::load::{ResultsFile, Value};
+use crate::output::console::{format_bytes as bytes, format_number as num};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+struct MemlatFigure {
+    /// (label, (bytes, ns) points)
+    curves: Vec<(String, Vec<(f64, f64)>)>,
+    /// (name, bytes) of the caches of the first file's node.
+    caches: Vec<(String, f64)>,
+}
+
+impl Figure for MemlatFigure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).text()?;
+        let all = self.curves.iter().flat_map(|(_, p)| p.iter()).filter(|p| p.1.is_finite() && p.1 > 0.0);
+        let (x0, x1, y0, y1) = all.fold((f64::MAX, 1.0f64, f64::MAX, 1.0f64), |(a, b, c, d), p| {
+            (a.min(p.0), b.max(p.0), c.min(p.1), d.max(p.1))
+        });
+        let x0 = x0.min(x1);
+        let mut chart = ChartBuilder::on(root)
+            .caption("Memory latency by working set (dotted: cache sizes the node reports)", ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d((x0 / 1.5..x1 * 1.5).log_scale(), (y0.min(y1) / 1.5..y1 * 1.5).log_scale())
+            .text()?;
+        chart
+            .configure_mesh()
+            .x_desc("working set")
+            .y_desc("latency per access [ns]")
+            .x_label_formatter(&|v| figure::tick_bytes(*v))
+            .draw()
+            .text()?;
+        for (name, at) in &self.caches {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(*at, y0.min(y1) / 1.5), (*at, y1 * 1.5)],
+                    3,
+                    5,
+                    BLACK.mix(0.6).into(),
+                ))
+                .text()?
+                .label(format!("{name} = {}", bytes(*at)))
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.6)));
+        }
+        figure::curves(&mut chart, &self.curves)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .text()
+    }
+}
+
+/// The section for the files that hold /memlat.
+pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+    let mut fig = MemlatFigure { curves: Vec::new(), caches: Vec::new() };
+    let mut summaries = Vec::new();
+    for file in files {
+        let g = file.group("memlat")?;
+        let hosts = g.text_column(file, "memlat", "host")?;
+        let (size, ns) = (g.column(file, "memlat", "bytes")?, g.column(file, "memlat", "latency_ns_min")?);
+        let mut names: Vec<&String> = hosts.iter().collect();
+        names.dedup();
+        for host in names {
+            let points: Vec<(f64, f64)> =
+                (0..hosts.len()).filter(|&i| &hosts[i] == host).map(|i| (size[i], ns[i])).collect();
+            fig.curves.push((format!("{}: {host}", file.label), points));
+        }
+        if fig.caches.is_empty() {
+            for (name, attr) in [("L1", "l1_bytes"), ("L2", "l2_bytes"), ("L3", "l3_bytes")] {
+                if let Some(Value::Number(b)) = g.attrs.get(attr) {
+                    fig.caches.push((name.to_string(), *b));
+                }
+            }
+        }
+        let p = file.group("memlat/plateaus")?;
+        let (first, last, lat) = (
+            p.column(file, "memlat/plateaus", "first_bytes")?,
+            p.column(file, "memlat/plateaus", "last_bytes")?,
+            p.column(file, "memlat/plateaus", "latency_ns")?,
+        );
+        let found: Vec<String> = (0..first.len())
+            .map(|i| format!("{} to {}: {} ns", bytes(first[i]), bytes(last[i]), num(lat[i])))
+            .collect();
+        summaries.push(format!(
+            "{}: plateaus {}. Lesson: caches hide memory's distance only while the working set fits; each level outgrown is a step up in latency, and past the last one every access waits for DRAM.{}",
+            file.label,
+            found.join("; "),
+            file.incomplete_note()
+        ));
+    }
+    figure::save(&fig, dir, "memlat")?;
+    Ok(vec![
+        Block::Heading(2, "memlat: memory is far away".into()),
+        Block::Figure(
+            "memlat".into(),
+            "Latency per access against working-set size, with the node's reported cache sizes".into(),
+        ),
+        Block::List(summaries),
+    ])
+}

@@ -1,0 +1,286 @@
+//! `parahpc stream`: McCalpin's STREAM per rank and for the whole job, swept over threads on
+//! one rank and then over ranks, to show where memory bandwidth saturates (the memory-bound half
+//! of the Amdahl story).
+
+mod args;
+mod report;
+
+use mpi::collective::SystemOperation;
+use mpi::topology::{Color, SimpleCommunicator};
+use mpi::traits::*;
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::cli::{CommonArgs, ThreadRequest};
+use crate::kernels::stream as k;
+use crate::machine;
+use crate::output::schema::{field, Group};
+use crate::output::{console, AttrValue, Results, Stopped, Table, Values};
+use crate::report::{document::Block, load::ResultsFile};
+use crate::run::context::{gib, RunContext};
+use crate::run::failure::{Failure, Outcome};
+use crate::run::progress::Progress;
+
+use super::doubling_up_to;
+use super::Experiment;
+
+use args::StreamArgs;
+
+/// McCalpin's STREAM per rank and for the job: where memory bandwidth saturates.
+pub struct Stream;
+
+impl Experiment for Stream {
+    const NAME: &'static str = "stream";
+    type Args = StreamArgs;
+    const THREAD_LEVEL: mpi::Threading = mpi::Threading::Funneled;
+    const SCHEMA: &'static [Group] = &[Group {
+        path: "stream",
+        about: "One row per point (ranks × threads) and kernel.",
+        datasets: &[
+            field("ranks", "1", "ranks of the point"),
+            field("threads", "1", "threads per rank"),
+            field("kernel", "1", "`copy`, `scale`, `add` or `triad`"),
+            field("time_min_s", "s", "fastest kept repetition (the first is left out)"),
+            field("time_avg_s", "s", "mean of the kept repetitions"),
+            field("time_max_s", "s", "slowest kept repetition"),
+            field("bandwidth_GBps", "GB/s", "aggregate bandwidth of the point, from the best time (10^9 B/s)"),
+            field("bandwidth_per_rank_GBps", "GB/s", "aggregate / ranks"),
+        ],
+        attributes: &[
+            field("elements_per_rank", "1", "f64 elements per array per rank"),
+            field("bytes_per_rank", "B", "bytes of the three arrays per rank"),
+            field("last_level_cache_bytes", "B", "the last-level cache the node reports (0 if unknown)"),
+            field("repeats", "1", "repetitions of the four kernels"),
+            field("scalar", "1", "the scalar s of Scale and Triad"),
+            field("validated", "1", "1: the arrays passed STREAM's check"),
+            field("saturation", "", "where Triad bandwidth saturates, in words"),
+        ],
+    }];
+
+    fn common(args: &StreamArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn threads(args: &StreamArgs) -> ThreadRequest {
+        ThreadRequest::Resolve(args.threads.count)
+    }
+
+    fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<Results> {
+        self::run(ctx, args)
+    }
+
+    fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+        report::render(files, dir)
+    }
+}
+
+const SCALAR: f64 = 3.0;
+const KERNELS: [&str; 4] = ["copy", "scale", "add", "triad"];
+/// Bytes each kernel moves per element, as STREAM counts them (no write-allocate traffic).
+const BYTES_PER_ELEMENT: [u64; 4] = [16, 16, 24, 24];
+
+/// A point (ranks, threads) and each kernel's repeat times on it.
+type PointTimes = ((usize, usize), [Vec<f64>; 4]);
+
+/// One thread's part of the three arrays, allocated and first-touched by that thread.
+struct Chunk {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    c: Vec<f64>,
+}
+
+/// (ranks, threads): threads 1..T on one rank, then ranks 1..N with T threads each.
+fn points(ranks: usize, threads: usize) -> Vec<(usize, usize)> {
+    let mut v: Vec<(usize, usize)> = doubling_up_to(threads).into_iter().map(|t| (1, t)).collect();
+    v.extend(doubling_up_to(ranks).into_iter().skip(1).map(|r| (r, threads)));
+    v
+}
+
+/// Times of every repetition of every kernel at one point, as the slowest rank saw them, and
+/// this rank's verdict on its arrays.
+fn measure(
+    sub: &SimpleCommunicator,
+    pool: &rayon::ThreadPool,
+    threads: usize,
+    n: usize,
+    repeats: usize,
+) -> ([Vec<f64>; 4], Result<(), String>) {
+    let chunks: Vec<Mutex<Chunk>> =
+        (0..threads).map(|_| Mutex::new(Chunk { a: Vec::new(), b: Vec::new(), c: Vec::new() })).collect();
+    let share = |i: usize| n * (i + 1) / threads - n * i / threads;
+    // First touch by the thread that will stream the chunk: its pages land on that thread's node.
+    pool.broadcast(|t| {
+        if t.index() < threads {
+            let len = share(t.index());
+            *chunks[t.index()].lock().unwrap() = Chunk { a: vec![2.0; len], b: vec![2.0; len], c: vec![0.0; len] };
+        }
+    });
+    let mut times: [Vec<f64>; 4] = Default::default();
+    for _ in 0..repeats {
+        for (kernel, time) in times.iter_mut().enumerate() {
+            sub.barrier();
+            let t0 = mpi::time();
+            pool.broadcast(|t| {
+                if t.index() < threads {
+                    let mut guard = chunks[t.index()].lock().unwrap();
+                    let Chunk { a, b, c } = &mut *guard;
+                    match kernel {
+                        0 => k::copy(c, a),
+                        1 => k::scale(b, c, SCALAR),
+                        2 => k::add(c, a, b),
+                        _ => k::triad(a, b, c, SCALAR),
+                    }
+                }
+            });
+            let mine = mpi::time() - t0;
+            let mut slowest = 0.0;
+            sub.all_reduce_into(&mine, &mut slowest, SystemOperation::max());
+            time.push(slowest);
+        }
+    }
+    // Test hook: one element damaged after the kernels ran.
+    if crate::run::failure::injected("corrupt-array") {
+        chunks[0].lock().unwrap().c[0] = 0.0;
+    }
+    let want = k::expected(repeats, SCALAR);
+    let verdict = chunks.iter().try_for_each(|chunk| {
+        let chunk = chunk.lock().unwrap();
+        k::check([&chunk.a, &chunk.b, &chunk.c], want)
+    });
+    (times, verdict)
+}
+
+fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<Results> {
+    let llc = machine::last_level_cache_bytes();
+    let bytes = args.bytes.unwrap_or_else(|| llc.map_or(0, |l| 4 * l).max(64 << 20));
+    let n = (bytes / 24) as usize;
+    if n < ctx.threads {
+        return Err(Failure::usage(format!(
+            "--bytes {bytes} gives fewer than one element per thread; use at least {}",
+            24 * ctx.threads
+        )));
+    }
+    let hint = format!("{:.2} GiB of arrays per rank: lower --bytes", gib(24 * n as u64));
+    ctx.check_node_memory(24 * n as u64, "stream", &hint)?;
+
+    let points = points(ctx.size, ctx.threads);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(ctx.threads)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start {} threads: {e}", ctx.threads))?;
+    let progress = Progress::new("stream", points.len() as u64, ctx.is_root() && !args.common.quiet);
+    progress.line(&format!(
+        "{} elements per array per rank ({:.2} GiB for the three; last-level cache {}), best of {} repetitions",
+        n,
+        gib(24 * n as u64),
+        llc.map_or("unknown".to_string(), |l| format!("{:.1} MiB", l as f64 / (1 << 20) as f64)),
+        args.repeats
+    ));
+
+    let mut rows: Vec<PointTimes> = Vec::new();
+    let mut stopped = None;
+    for &(ranks, threads) in &points {
+        let color = if ctx.rank < ranks { Color::with_value(0) } else { Color::undefined() };
+        let sub = ctx.world.split_by_color(color);
+        let (times, verdict) = match &sub {
+            Some(sub) => measure(sub, &pool, threads, n, args.repeats),
+            None => (Default::default(), Ok(())),
+        };
+        ctx.agree(verdict.map_err(|e| {
+            Failure::failed(format!("validation failed on rank {} ({ranks} ranks × {threads} threads): {e}", ctx.rank))
+        }))?;
+        progress.advance();
+        if ctx.is_root() {
+            let best = (times[3].iter().skip(1).copied().fold(f64::INFINITY, f64::min)).max(f64::MIN_POSITIVE);
+            progress.line(&format!(
+                "{ranks} rank(s) × {threads} thread(s): triad {:.2} GB/s",
+                (24 * n * ranks) as f64 / best / 1e9
+            ));
+            rows.push(((ranks, threads), times));
+        }
+        if let Some(s) = ctx.stop_requested() {
+            stopped = Some(s);
+            break;
+        }
+    }
+    drop(progress);
+
+    let mut tables = Vec::new();
+    if ctx.is_root() && !rows.is_empty() {
+        let (table, lesson) = analyse(&rows, n, llc, args.repeats);
+        print!("{}", console::render(&table));
+        println!("{lesson}");
+        tables.push(table);
+    }
+    let stopped = stopped.map(|s| Stopped::after(s, rows.len().max(1), points.len(), "points"));
+    Ok(Results { tables, per_rank: Vec::new(), stopped })
+}
+
+/// The table (one row per point and kernel) and the lesson, from rank 0's times.
+fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize) -> (Table, String) {
+    let (mut ranks, mut threads, mut kernel, mut tmin, mut tavg, mut tmax, mut aggregate, mut per_rank) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut triad = Vec::new();
+    for &((r, t), ref times) in rows {
+        for (j, name) in KERNELS.iter().enumerate() {
+            // STREAM leaves out the first repetition, which pays for cold caches and TLBs.
+            let kept: Vec<f64> = times[j].iter().skip(1).copied().collect();
+            let (lo, hi) = kept.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+            let rate = (BYTES_PER_ELEMENT[j] * n as u64 * r as u64) as f64 / lo / 1e9;
+            ranks.push(r as u64);
+            threads.push(t as u64);
+            kernel.push(name.to_string());
+            tmin.push(lo);
+            tavg.push(kept.iter().sum::<f64>() / kept.len() as f64);
+            tmax.push(hi);
+            aggregate.push(rate);
+            per_rank.push(rate / r as f64);
+            if *name == "triad" {
+                triad.push(((r, t), rate));
+            }
+        }
+    }
+    let best = triad.iter().map(|(_, g)| *g).fold(0.0, f64::max);
+    let (at, _) = triad.iter().find(|(_, g)| *g >= 0.9 * best).copied().unwrap_or(((1, 1), 0.0));
+    let last = triad.last().map_or((1, 1), |(p, _)| *p);
+    // Reaching 90 % only at the last point is no saturation: bandwidth was still growing.
+    let saturation = if at == last && triad.len() > 1 {
+        format!("Triad bandwidth still grows at the largest point ({best:.2} GB/s at {} rank(s) × {} thread(s)): no saturation within this job; run more workers per node to find it", at.0, at.1)
+    } else {
+        format!("Triad reaches 90 % of its best aggregate ({best:.2} GB/s) at {} rank(s) × {} thread(s)", at.0, at.1)
+    };
+
+    let mut t = Table::new("stream");
+    t.column("ranks", "1", Values::U64(ranks))
+        .column("threads", "1", Values::U64(threads))
+        .column("kernel", "1", Values::Str(kernel))
+        .column("time_min_s", "s", Values::F64(tmin))
+        .column("time_avg_s", "s", Values::F64(tavg))
+        .column("time_max_s", "s", Values::F64(tmax))
+        .column("bandwidth_GBps", "GB/s", Values::F64(aggregate))
+        .column("bandwidth_per_rank_GBps", "GB/s", Values::F64(per_rank));
+    t.attr("elements_per_rank", AttrValue::U64(n as u64))
+        .attr("bytes_per_rank", AttrValue::U64(24 * n as u64))
+        .attr("last_level_cache_bytes", AttrValue::U64(llc.unwrap_or(0)))
+        .attr("repeats", AttrValue::U64(repeats as u64))
+        .attr("scalar", AttrValue::F64(SCALAR))
+        .attr("validated", AttrValue::U64(1))
+        .attr("saturation", AttrValue::Str(saturation.clone()));
+    let first = triad.first().map_or(0.0, |(_, g)| *g);
+    let lesson = format!(
+        "{saturation}; one thread alone streams {first:.2} GB/s. Past saturation, more cores add no bandwidth: memory-bound code stops scaling there, whatever Amdahl's serial fraction says."
+    );
+    (t, lesson)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_threads_on_one_rank_then_ranks() {
+        assert_eq!(points(1, 1), [(1, 1)]);
+        assert_eq!(points(1, 4), [(1, 1), (1, 2), (1, 4)]);
+        assert_eq!(points(4, 2), [(1, 1), (1, 2), (2, 2), (4, 2)]);
+    }
+}

@@ -1,0 +1,114 @@
+//! The stream section: bandwidth per kernel against workers, with where Triad saturates.
+
+use crate::report::document::Block;
+use crate::report::figure::{self, Figure, OrText};
+use crate::report::load::ResultsFile;
+use crate::output::console::format_number as num;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// One file's curves: per kernel, (workers, aggregate GB/s) in sweep order.
+struct Curves {
+    label: String,
+    kernels: Vec<(String, Vec<(f64, f64)>)>,
+    /// Where Triad first reaches 90 % of its best.
+    saturation: Option<(f64, f64)>,
+}
+
+struct StreamFigure {
+    files: Vec<Curves>,
+}
+
+impl Figure for StreamFigure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).text()?;
+        let points = self.files.iter().flat_map(|f| f.kernels.iter().flat_map(|(_, p)| p.iter()));
+        let (max_x, max_y) = points.fold((2.0f64, 1.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
+        let mut chart = ChartBuilder::on(root)
+            .caption("Memory bandwidth: aggregate GB/s per kernel (× marks where Triad saturates)", ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0.9..max_x * 1.15).log_scale(), 0.0..max_y * 1.15)
+            .text()?;
+        chart
+            .configure_mesh()
+            .x_desc("workers (ranks × threads), threads swept first")
+            .y_desc("bandwidth [GB/s]")
+            .draw()
+            .text()?;
+        let mut color = 0;
+        for file in &self.files {
+            for (kernel, points) in &file.kernels {
+                let c = Palette99::pick(color).to_rgba();
+                color += 1;
+                let label = if self.files.len() > 1 { format!("{}: {kernel}", file.label) } else { kernel.clone() };
+                chart
+                    .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
+                    .text()?
+                    .label(label)
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2)));
+                chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled()))).text()?;
+            }
+            if let Some(p) = file.saturation {
+                chart.draw_series([Cross::new(p, 12, BLACK.stroke_width(3))]).text()?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .text()
+    }
+}
+
+/// The section for the files that hold /stream.
+pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+    let mut curves = Vec::new();
+    let mut summaries = Vec::new();
+    for file in files {
+        let g = file.group("stream")?;
+        let col = |name| g.column(file, "stream", name);
+        let (ranks, threads, rate) = (col("ranks")?, col("threads")?, col("bandwidth_GBps")?);
+        let kernel = g.text_column(file, "stream", "kernel")?;
+        let mut kernels: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        for i in 0..kernel.len() {
+            let point = (ranks[i] * threads[i], rate[i]);
+            match kernels.iter_mut().find(|(k, _)| *k == kernel[i]) {
+                Some((_, v)) => v.push(point),
+                None => kernels.push((kernel[i].clone(), vec![point])),
+            }
+        }
+        let triad = kernels.iter().find(|(k, _)| k == "triad").map(|(_, v)| v.clone()).unwrap_or_default();
+        let best = triad.iter().map(|p| p.1).fold(0.0, f64::max);
+        let saturation = triad
+            .iter()
+            .copied()
+            .find(|p| p.1 >= 0.9 * best)
+            .filter(|p| Some(p) != triad.last() || triad.len() == 1);
+        summaries.push(format!(
+            "{}: {} of arrays per rank. {}. Triad with one worker: {} GB/s; at best {} GB/s. \
+             Lesson: a few cores saturate the memory bus; past that point memory-bound code gains nothing from more cores.{}",
+            file.label,
+            crate::output::console::format_bytes(g.number(file, "stream", "bytes_per_rank")?),
+            g.text("saturation"),
+            triad.first().map_or("?".into(), |p| num(p.1)),
+            num(best),
+            file.incomplete_note()
+        ));
+        curves.push(Curves { label: file.label.clone(), kernels, saturation });
+    }
+    figure::save(&StreamFigure { files: curves }, dir, "stream")?;
+    Ok(vec![
+        Block::Heading(2, "stream: the memory wall".into()),
+        Block::Figure(
+            "stream".into(),
+            "Aggregate bandwidth of Copy, Scale, Add and Triad as workers are added, threads first, then ranks"
+                .into(),
+        ),
+        Block::List(summaries),
+    ])
+}
