@@ -45,6 +45,8 @@ impl Experiment for Stream {
             field("time_max_s", "s", "slowest kept repetition"),
             field("bandwidth_GBps", "GB/s", "aggregate bandwidth of the point, from the best time (10^9 B/s)"),
             field("bandwidth_per_rank_GBps", "GB/s", "aggregate / ranks"),
+            field("nodes", "1", "nodes the point's ranks span"),
+            field("bandwidth_per_node_GBps", "GB/s", "aggregate / nodes: what saturates across several nodes"),
         ],
         attributes: &[
             field("elements_per_rank", "1", "f64 elements per array per rank"),
@@ -53,7 +55,7 @@ impl Experiment for Stream {
             field("repeats", "1", "repetitions of the four kernels"),
             field("scalar", "1", "the scalar s of Scale and Triad"),
             field("validated", "1", "1: the arrays passed STREAM's check"),
-            field("saturation", "", "where Triad bandwidth saturates, in words"),
+            field("saturation", "", "where Triad bandwidth (per node, across several nodes) saturates, in words"),
         ],
     }];
 
@@ -207,7 +209,9 @@ fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<Results> {
 
     let mut tables = Vec::new();
     if ctx.is_root() && !rows.is_empty() {
-        let (table, lesson) = analyse(&rows, n, llc, args.repeats);
+        // Nodes the first r ranks span: bandwidth is a node's resource, so it is judged per node.
+        let nodes: Vec<usize> = (1..=ctx.size).map(|r| distinct(&ctx.hostnames[..r])).collect();
+        let (table, lesson) = analyse(&rows, n, llc, args.repeats, &nodes);
         print!("{}", console::render(&table));
         println!("{lesson}");
         tables.push(table);
@@ -216,10 +220,21 @@ fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<Results> {
     Ok(Results { tables, per_rank: Vec::new(), stopped })
 }
 
-/// The table (one row per point and kernel) and the lesson, from rank 0's times.
-fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize) -> (Table, String) {
+/// How many distinct hosts `hosts` names.
+fn distinct(hosts: &[String]) -> usize {
+    let mut v: Vec<&String> = hosts.iter().collect();
+    v.sort();
+    v.dedup();
+    v.len()
+}
+
+/// The table (one row per point and kernel) and the lesson, from rank 0's times; `nodes[r - 1]`
+/// is how many nodes the first r ranks span.
+fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize, nodes: &[usize]) -> (Table, String) {
     let (mut ranks, mut threads, mut kernel, mut tmin, mut tavg, mut tmax, mut aggregate, mut per_rank) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut spanned, mut per_node) = (vec![], vec![]);
+    let several_nodes = nodes.last().is_some_and(|&k| k > 1);
     let mut triad = Vec::new();
     for &((r, t), ref times) in rows {
         for (j, name) in KERNELS.iter().enumerate() {
@@ -235,19 +250,23 @@ fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize) -> (
             tmax.push(hi);
             aggregate.push(rate);
             per_rank.push(rate / r as f64);
+            spanned.push(nodes[r - 1] as u64);
+            per_node.push(rate / nodes[r - 1] as f64);
             if *name == "triad" {
-                triad.push(((r, t), rate));
+                // Across nodes, saturation is a node's: judge the bandwidth per node.
+                triad.push(((r, t), if several_nodes { rate / nodes[r - 1] as f64 } else { rate }));
             }
         }
     }
     let best = triad.iter().map(|(_, g)| *g).fold(0.0, f64::max);
     let (at, _) = triad.iter().find(|(_, g)| *g >= 0.9 * best).copied().unwrap_or(((1, 1), 0.0));
     let last = triad.last().map_or((1, 1), |(p, _)| *p);
+    let what = if several_nodes { "per node" } else { "aggregate" };
     // Reaching 90 % only at the last point is no saturation: bandwidth was still growing.
     let saturation = if at == last && triad.len() > 1 {
-        format!("Triad bandwidth still grows at the largest point ({best:.2} GB/s at {} rank(s) × {} thread(s)): no saturation within this job; run more workers per node to find it", at.0, at.1)
+        format!("Triad bandwidth ({what}) still grows at the largest point ({best:.2} GB/s at {} rank(s) × {} thread(s)): no saturation within this job; run more workers per node to find it", at.0, at.1)
     } else {
-        format!("Triad reaches 90 % of its best aggregate ({best:.2} GB/s) at {} rank(s) × {} thread(s)", at.0, at.1)
+        format!("Triad reaches 90 % of its best {what} bandwidth ({best:.2} GB/s) at {} rank(s) × {} thread(s)", at.0, at.1)
     };
 
     let mut t = Table::new("stream");
@@ -258,7 +277,9 @@ fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize) -> (
         .column("time_avg_s", "s", Values::F64(tavg))
         .column("time_max_s", "s", Values::F64(tmax))
         .column("bandwidth_GBps", "GB/s", Values::F64(aggregate))
-        .column("bandwidth_per_rank_GBps", "GB/s", Values::F64(per_rank));
+        .column("bandwidth_per_rank_GBps", "GB/s", Values::F64(per_rank))
+        .column("nodes", "1", Values::U64(spanned))
+        .column("bandwidth_per_node_GBps", "GB/s", Values::F64(per_node));
     t.attr("elements_per_rank", AttrValue::U64(n as u64))
         .attr("bytes_per_rank", AttrValue::U64(24 * n as u64))
         .attr("last_level_cache_bytes", AttrValue::U64(llc.unwrap_or(0)))
