@@ -8,7 +8,8 @@
 //! (docs/<name>.md).
 
 use crate::cli::{CommonArgs, ThreadRequest};
-use crate::output::{self, files::OutputPlan, schema::Group, Results};
+use crate::mpi::rma::Reach;
+use crate::output::{self, files::OutputPlan, schema::Group, AttrValue, Results};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -112,6 +113,26 @@ impl<E: Experiment> Invocation for Parsed<E> {
 /// The registered experiment called `name`.
 pub fn find(name: &str) -> Option<&'static dyn Entry> {
     ALL.iter().copied().find(|e| e.name() == name)
+}
+
+/// How the ranks reached a one-sided window (bank's balance, pool's counter), or why they could
+/// not: the attributes `window`, `window_creation`, `osc_component` and `window_error`.
+pub fn window_attributes(window: Result<&Reach, &str>) -> [(&'static str, AttrValue); 4] {
+    let text = |s: &str| AttrValue::Str(s.to_string());
+    match window {
+        Ok(reach) => [
+            ("window", text(reach.kind)),
+            ("window_creation", text(reach.creation)),
+            ("osc_component", text(&reach.component)),
+            ("window_error", text("")),
+        ],
+        Err(why) => [
+            ("window", text("none")),
+            ("window_creation", text("")),
+            ("osc_component", text("")),
+            ("window_error", text(why)),
+        ],
+    }
 }
 
 /// 1, 2, 4, ... below `n`, then `n` itself: the worker counts a sweep measures.

@@ -2,9 +2,10 @@
 //! bank balance, a task farm's next-task counter):
 //! rsmpi 0.8 has no RMA API, so this module wraps the few mpi::ffi calls it needs behind a safe
 //! interface. On one node the cell lives in shared memory (MPI_Win_allocate_shared), across
-//! nodes in an RMA window (MPI_Win_allocate). Every access is an MPI atomic (accumulate
-//! family), so even an unlocked read-modify-write has a defined outcome: a lost update, never
-//! a torn value.
+//! nodes in an RMA window (MPI_Win_allocate, else MPI_Win_create). Creation may fail where the
+//! library has no one-sided transport for the network (Open MPI 4.1 over TCP by default): the
+//! caller gets the reason and decides. Every access is an MPI atomic (accumulate family), so
+//! even an unlocked read-modify-write has a defined outcome: a lost update, never a torn value.
 
 use mpi::ffi;
 use mpi::raw::AsRaw;
@@ -34,8 +35,35 @@ fn check(call: &str, code: c_int) {
 /// An i64 in rank 0's memory, reachable from every rank of the communicator it was made on.
 pub struct Cell {
     win: ffi::MPI_Win,
-    /// "shared memory" or "RMA": how the ranks reach the cell.
+    /// The window's own communicator: a duplicate whose errors are returned, not fatal, so a
+    /// window the MPI library cannot create is an answer rather than an abort.
+    comm: ffi::MPI_Comm,
+    /// Memory given to MPI_Win_create (MPI_Alloc_mem), freed after the window.
+    memory: *mut c_void,
+    /// How the ranks reach the cell.
+    pub reach: Reach,
+}
+
+/// How the ranks reach a cell, for the results file.
+#[derive(Clone, Debug)]
+pub struct Reach {
+    /// "shared memory" or "RMA".
     pub kind: &'static str,
+    /// The MPI call that created the window.
+    pub creation: &'static str,
+    /// The one-sided component that serves it, where the library names its windows after it
+    /// (Open MPI: "rdma window 3"); empty if unknown.
+    pub component: String,
+}
+
+impl Reach {
+    /// E.g. "RMA (MPI_Win_allocate, Open MPI osc/pt2pt)".
+    pub fn describe(&self) -> String {
+        match self.component.as_str() {
+            "" => format!("{} ({})", self.kind, self.creation),
+            c => format!("{} ({}, osc/{c})", self.kind, self.creation),
+        }
+    }
 }
 
 /// How an access epoch holds the cell: `Shared` lets other ranks in at the same time (so a
@@ -55,37 +83,130 @@ impl Lock {
     }
 }
 
+/// The ways a window can be created, tried in order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Creation {
+    AllocateShared,
+    Allocate,
+    Create,
+}
+
+impl Creation {
+    fn name(self) -> &'static str {
+        match self {
+            Creation::AllocateShared => "MPI_Win_allocate_shared",
+            Creation::Allocate => "MPI_Win_allocate",
+            Creation::Create => "MPI_Win_create",
+        }
+    }
+}
+
+/// Open MPI names each window after its one-sided component ("pt2pt window 3"); the component.
+fn component_of(window_name: &str) -> String {
+    match window_name.rsplit_once(" window ") {
+        Some((component, n)) if n.chars().all(|c| c.is_ascii_digit()) => component.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The text of an MPI error code.
+fn error_text(code: c_int) -> String {
+    let mut buf = vec![0u8; ffi::MPI_MAX_ERROR_STRING as usize + 1];
+    let mut len: c_int = 0;
+    // SAFETY: the buffer holds MPI_MAX_ERROR_STRING characters, as the standard requires.
+    unsafe { ffi::MPI_Error_string(code, buf.as_mut_ptr().cast(), &mut len) };
+    String::from_utf8_lossy(&buf[..len.max(0) as usize]).trim().to_string()
+}
+
 impl Cell {
-    /// Collective over `comm`: creates the cell with value `initial`. `one_node` says whether
-    /// all ranks of `comm` share memory.
-    pub fn new(comm: &SimpleCommunicator, one_node: bool, initial: i64) -> Cell {
-        let rank = comm.rank();
+    /// Collective over `comm`: creates the cell with value `initial`, in shared memory when all
+    /// ranks of `comm` share a node (`one_node`), else in an RMA window. When the MPI library
+    /// cannot create such a window (Open MPI 4.1's default osc/rdma over TCP), every rank gets
+    /// the same error, saying what was tried and how to get a window.
+    pub fn new(comm: &SimpleCommunicator, one_node: bool, initial: i64) -> Result<Cell, String> {
+        // SAFETY: duplicating a valid communicator into a handle MPI fills in, then making its
+        // errors return codes; the duplicate is freed when the cell is.
+        let mut dup = unsafe { ffi::RSMPI_COMM_NULL };
+        unsafe {
+            check("MPI_Comm_dup", ffi::MPI_Comm_dup(comm.as_raw(), &mut dup));
+            check("MPI_Comm_set_errhandler", ffi::MPI_Comm_set_errhandler(dup, ffi::RSMPI_ERRORS_RETURN));
+        }
+        let tries: &[Creation] = if one_node {
+            &[Creation::AllocateShared, Creation::Allocate]
+        } else {
+            &[Creation::Allocate, Creation::Create]
+        };
+        let mut failures = Vec::new();
+        for &creation in tries {
+            let (code, cell) = Cell::create(dup, creation);
+            // A window exists only if every rank has one: agree before using or freeing it.
+            let mine = c_int::from(code == 0);
+            let mut all = 0;
+            comm.all_reduce_into(&mine, &mut all, mpi::collective::SystemOperation::min());
+            match (all, cell) {
+                (1, Some(cell)) => {
+                    if comm.rank() == HOST {
+                        cell.lock(Lock::Exclusive).store(initial);
+                    }
+                    comm.barrier();
+                    return Ok(cell);
+                }
+                (_, Some(_)) => panic!("{} created a window on some ranks only", creation.name()),
+                _ => failures.push(format!("{}: {}", creation.name(), error_text(code))),
+            }
+        }
+        // SAFETY: no window uses the duplicate any more.
+        unsafe { ffi::MPI_Comm_free(&mut dup) };
+        Err(format!(
+            "MPI one-sided communication is not available between these ranks ({}). Open MPI 4.1's \
+             default one-sided component, osc/rdma, needs a network with RDMA; over TCP, launch with \
+             OMPI_MCA_osc=pt2pt (or ucx, where Open MPI was built with UCX) in the environment",
+            failures.join("; ")
+        ))
+    }
+
+    /// One attempt: the MPI return code, and the cell if this rank got a window.
+    fn create(dup: ffi::MPI_Comm, creation: Creation) -> (c_int, Option<Cell>) {
+        let mut rank = 0;
+        // SAFETY: a valid communicator.
+        unsafe { ffi::MPI_Comm_rank(dup, &mut rank) };
         let bytes = if rank == HOST { std::mem::size_of::<i64>() as ffi::MPI_Aint } else { 0 };
-        let mut base: *mut i64 = std::ptr::null_mut();
+        let unit = std::mem::size_of::<i64>() as c_int;
+        let mut base: *mut c_void = std::ptr::null_mut();
+        let mut memory: *mut c_void = std::ptr::null_mut();
         // SAFETY: a null window handle to be filled in by MPI.
         let mut win = unsafe { ffi::RSMPI_WIN_NULL };
-        // SAFETY: collective allocation on a valid communicator; MPI writes the base pointer
-        // (through the void* the standard asks for) and the window handle.
+        // SAFETY: collective creation on a valid communicator; MPI writes the base pointer
+        // (through the void* the standard asks for) and the window handle. MPI_Win_create
+        // exposes memory from MPI_Alloc_mem, owned by the cell until it is dropped.
         let code = unsafe {
-            let (unit, info, raw, out) = (
-                std::mem::size_of::<i64>() as c_int,
-                ffi::RSMPI_INFO_NULL,
-                comm.as_raw(),
-                &mut base as *mut *mut i64 as *mut c_void,
-            );
-            if one_node {
-                ffi::MPI_Win_allocate_shared(bytes, unit, info, raw, out, &mut win)
-            } else {
-                ffi::MPI_Win_allocate(bytes, unit, info, raw, out, &mut win)
+            let (info, out) = (ffi::RSMPI_INFO_NULL, &mut base as *mut *mut c_void as *mut c_void);
+            match creation {
+                Creation::AllocateShared => ffi::MPI_Win_allocate_shared(bytes, unit, info, dup, out, &mut win),
+                Creation::Allocate => ffi::MPI_Win_allocate(bytes, unit, info, dup, out, &mut win),
+                Creation::Create => {
+                    let code = ffi::MPI_Alloc_mem(bytes.max(1), info, &mut memory as *mut *mut c_void as *mut c_void);
+                    if code != 0 {
+                        return (code, None);
+                    }
+                    ffi::MPI_Win_create(memory, bytes, unit, info, dup, &mut win)
+                }
             }
         };
-        check("MPI_Win_allocate", code);
-        let cell = Cell { win, kind: if one_node { "shared memory" } else { "RMA" } };
-        if rank == HOST {
-            cell.lock(Lock::Exclusive).store(initial);
+        if code != 0 {
+            if !memory.is_null() {
+                // SAFETY: allocated above and exposed by no window.
+                unsafe { ffi::MPI_Free_mem(memory) };
+            }
+            return (code, None);
         }
-        comm.barrier();
-        cell
+        let mut name = vec![0u8; ffi::MPI_MAX_OBJECT_NAME as usize + 1];
+        let mut len: c_int = 0;
+        // SAFETY: a valid window and a buffer of MPI_MAX_OBJECT_NAME characters.
+        unsafe { ffi::MPI_Win_get_name(win, name.as_mut_ptr().cast(), &mut len) };
+        let component = component_of(&String::from_utf8_lossy(&name[..len.max(0) as usize]));
+        let kind = if creation == Creation::AllocateShared { "shared memory" } else { "RMA" };
+        (0, Some(Cell { win, comm: dup, memory, reach: Reach { kind, creation: creation.name(), component } }))
     }
 
     /// Opens an access epoch on the cell; it ends (and its accesses complete) when the guard
@@ -108,9 +229,14 @@ impl Cell {
 impl Drop for Cell {
     /// Collective: every rank drops its cell at the same point of the program.
     fn drop(&mut self) {
-        // SAFETY: the window is valid and no epoch is open (epochs borrow the cell).
+        // SAFETY: the window is valid and no epoch is open (epochs borrow the cell); its
+        // memory and communicator outlive it and are freed after it.
         unsafe {
             ffi::MPI_Win_free(&mut self.win);
+            if !self.memory.is_null() {
+                ffi::MPI_Free_mem(self.memory);
+            }
+            ffi::MPI_Comm_free(&mut self.comm);
         }
     }
 }
@@ -234,5 +360,18 @@ impl Drop for Epoch<'_> {
                 check("MPI_Win_unlock", ffi::MPI_Win_unlock(HOST, self.cell.win));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_mpi_window_names_give_the_component() {
+        assert_eq!(component_of("rdma window 3"), "rdma");
+        assert_eq!(component_of("pt2pt window 12"), "pt2pt");
+        assert_eq!(component_of(""), "");
+        assert_eq!(component_of("my window"), "");
     }
 }

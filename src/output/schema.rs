@@ -237,10 +237,6 @@ mod tests {
         for e in crate::experiments::ALL {
             generated += &markdown(e.name(), e.schema());
         }
-        assert!(
-            docs.contains(&generated),
-            "docs/results-schema.md is out of date: regenerate its part after the introduction with \
-             `parahpc schema`"
-        );
+        assert!(docs.contains(&generated), "docs/results-schema.md is out of date: run scripts/docs-schema.sh");
     }
 }

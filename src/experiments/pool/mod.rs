@@ -56,6 +56,10 @@ impl Experiment for Pool {
                 field("schedule", "", "`static`, `dynamic` or `guided`"),
                 field("ordered", "1", "1 if results were consumed in task order"),
                 field("queue", "", "how workers take chunks"),
+                field("window", "", "dynamic and guided on several ranks: how workers reach the counter: `shared memory`, `RMA`, or `none` (chunks by message)"),
+                field("window_creation", "", "the MPI call that created the counter's window; empty with none"),
+                field("osc_component", "", "the Open MPI one-sided component serving it (`sm`, `rdma`, `pt2pt`, `ucx`); empty if unknown"),
+                field("window_error", "", "why no window could be created; empty with one"),
                 field("max_tasks_per_worker", "1", "tasks before the initializer reruns; 0 for never"),
                 field("init_us", "us", "work in each initializer"),
                 field("workers", "1", "working ranks"),
@@ -102,14 +106,27 @@ impl Experiment for Pool {
 }
 
 /// Worker to dispatcher: [kind, start, len, results...], kind RESULTS for a chunk, DONE when
-/// no chunk is left, FAILED (start = the task's id) when a task panicked.
+/// no chunk is left, FAILED (start = the task's id) when a task panicked, REQUEST for a first
+/// chunk when chunks come by message.
 const TAG_UP: i32 = 1;
 /// The text of a task's panic, right after its FAILED message.
 const TAG_TEXT: i32 = 2;
+/// Dispatcher to worker, when chunks come by message: [start, len], len 0 when none is left.
+const TAG_DOWN: i32 = 3;
 
 const RESULTS: u64 = 1;
 const FAILED: u64 = 2;
 const DONE: u64 = 3;
+const REQUEST: u64 = 4;
+
+/// Where workers take their next chunk (dynamic and guided schedules).
+enum Queue {
+    /// A next-task counter on rank 0 in an MPI window, taken with one atomic operation.
+    Window(Cell),
+    /// This MPI has no one-sided window between the ranks: rank 0 answers each request (the
+    /// first, then every chunk's results) with the next chunk, one more message per chunk.
+    Messages,
+}
 
 struct Settings {
     task: Task,
@@ -279,7 +296,8 @@ fn run_alone(s: &Settings, worker: &mut Worker, collector: &mut Collector) -> Re
 /// The next chunk for a worker, taken from the shared next-task counter on rank 0 (a queue
 /// that workers pull from, as Pool's workers pull from their task queue): one atomic
 /// fetch-and-add for dynamic, a compare-and-swap loop for guided, whose chunk length depends on
-/// what is left. `None` once every task is taken.
+/// what is left. `None` once every task is taken. Rank 0 hands out the same chunks from its own
+/// counter when they come by message (`next_chunk`).
 fn take_chunk(s: &Settings, counter: &Epoch, workers: u64) -> Option<Range<u64>> {
     let tasks = s.tasks as i64;
     match s.schedule {
@@ -302,13 +320,27 @@ fn take_chunk(s: &Settings, counter: &Epoch, workers: u64) -> Option<Range<u64>>
     }
 }
 
-/// Rank 0 with workers: collects and checks results until every worker is done. On the first
-/// failure it runs the counter past the end, so that no more chunks are taken, and drains.
-fn dispatch(ctx: &RunContext, s: &Settings, counter: &Cell, collector: &mut Collector) -> Option<String> {
+/// The chunk after the first `taken` tasks, from rank 0's own counter (chunks by message).
+fn next_chunk(s: &Settings, taken: &mut u64, workers: u64) -> Range<u64> {
+    let len = s.schedule.next_len(s.tasks.saturating_sub(*taken), s.chunksize, workers);
+    let start = *taken;
+    *taken += len;
+    start..start + len
+}
+
+/// Rank 0 with workers: collects and checks results until every worker is done, and with chunks
+/// by message answers every request and result with the next chunk. On the first failure it
+/// runs the counter past the end, so that no more chunks are taken, and drains.
+fn dispatch(ctx: &RunContext, s: &Settings, queue: &Queue, collector: &mut Collector) -> Option<String> {
     let workers = (ctx.size - 1) as u64;
     let mut buf = vec![0u64; 3 + max_chunk(s, workers) as usize];
     let mut failure: Option<String> = None;
-    let epoch = counter.lock_all();
+    let epoch = match queue {
+        Queue::Window(cell) => Some(cell.lock_all()),
+        Queue::Messages => None,
+    };
+    let by_message = epoch.is_none() && s.schedule != Schedule::Static;
+    let mut taken = 0;
     let mut live = workers;
     while live > 0 {
         let status = ctx.world.any_process().receive_into_with_tag(&mut buf[..], TAG_UP);
@@ -317,6 +349,7 @@ fn dispatch(ctx: &RunContext, s: &Settings, counter: &Cell, collector: &mut Coll
             RESULTS => {
                 collector.deliver(buf[1], &buf[3..3 + buf[2] as usize]).err().map(|e| format!("{e} (from rank {src})"))
             }
+            REQUEST => None,
             FAILED => {
                 live -= 1;
                 let (text, _) = ctx.world.process_at_rank(src).receive_vec_with_tag::<u8>(TAG_TEXT);
@@ -329,9 +362,16 @@ fn dispatch(ctx: &RunContext, s: &Settings, counter: &Cell, collector: &mut Coll
         };
         if let (Some(f), None) = (failed, &failure) {
             failure = Some(f);
-            if s.schedule != Schedule::Static {
-                epoch.fetch_add(s.tasks as i64);
+            match &epoch {
+                Some(epoch) if s.schedule != Schedule::Static => {
+                    epoch.fetch_add(s.tasks as i64);
+                }
+                _ => taken = s.tasks,
             }
+        }
+        if by_message && matches!(buf[0], RESULTS | REQUEST) {
+            let chunk = next_chunk(s, &mut taken, workers);
+            ctx.world.process_at_rank(src).send_with_tag(&[chunk.start, chunk.end - chunk.start][..], TAG_DOWN);
         }
     }
     failure
@@ -339,7 +379,7 @@ fn dispatch(ctx: &RunContext, s: &Settings, counter: &Cell, collector: &mut Coll
 
 /// A worker rank: takes chunks (its dealt ones, or from the counter) until none are left and
 /// sends back each chunk's results; then DONE, or FAILED and the panic's text.
-fn work(ctx: &RunContext, s: &Settings, counter: &Cell, worker: &mut Worker) -> WorkerStats {
+fn work(ctx: &RunContext, s: &Settings, queue: &Queue, worker: &mut Worker) -> WorkerStats {
     let root = ctx.world.process_at_rank(0);
     let workers = (ctx.size - 1) as u64;
     let mut out = Vec::with_capacity(3 + max_chunk(s, workers) as usize);
@@ -358,11 +398,24 @@ fn work(ctx: &RunContext, s: &Settings, counter: &Cell, worker: &mut Worker) -> 
             }
         }
     };
-    let completed = if s.schedule == Schedule::Static {
-        static_chunks(s.tasks, s.chunksize, workers, ctx.rank as u64 - 1).all(&mut serve)
-    } else {
-        let epoch = counter.lock_all();
-        std::iter::from_fn(|| take_chunk(s, &epoch, workers)).all(&mut serve)
+    let completed = match queue {
+        _ if s.schedule == Schedule::Static => {
+            static_chunks(s.tasks, s.chunksize, workers, ctx.rank as u64 - 1).all(&mut serve)
+        }
+        Queue::Window(counter) => {
+            let epoch = counter.lock_all();
+            std::iter::from_fn(|| take_chunk(s, &epoch, workers)).all(&mut serve)
+        }
+        Queue::Messages => {
+            // The first chunk is asked for; each chunk's results ask for the next.
+            root.send_with_tag(&[REQUEST, 0, 0][..], TAG_UP);
+            std::iter::from_fn(|| {
+                let mut chunk = [0u64; 2];
+                root.receive_into_with_tag(&mut chunk[..], TAG_DOWN);
+                (chunk[1] > 0).then(|| chunk[0]..chunk[0] + chunk[1])
+            })
+            .all(&mut serve)
+        }
     };
     if completed {
         root.send_with_tag(&[DONE, 0, 0][..], TAG_UP);
@@ -371,9 +424,9 @@ fn work(ctx: &RunContext, s: &Settings, counter: &Cell, worker: &mut Worker) -> 
 }
 
 /// One run of the farm on every rank; rank 0 returns what it measured.
-fn run_farm<'a>(ctx: &RunContext, s: &'a Settings, counter: &Cell, worker: &mut Worker<'a>) -> Outcome<Option<Run>> {
+fn run_farm<'a>(ctx: &RunContext, s: &'a Settings, queue: &Queue, worker: &mut Worker<'a>) -> Outcome<Option<Run>> {
     worker.start_run(s);
-    if ctx.is_root() {
+    if let (Queue::Window(counter), true) = (queue, ctx.is_root()) {
         counter.lock(Lock::Exclusive).store(0);
     }
     ctx.world.barrier();
@@ -385,8 +438,8 @@ fn run_farm<'a>(ctx: &RunContext, s: &'a Settings, counter: &Cell, worker: &mut 
             Ok(stats) => (Some(stats), None),
             Err(e) => (None, Some(e)),
         },
-        (Some(c), _) => (None, dispatch(ctx, s, counter, c)),
-        (None, _) => (Some(work(ctx, s, counter, worker)), None),
+        (Some(c), _) => (None, dispatch(ctx, s, queue, c)),
+        (None, _) => (Some(work(ctx, s, queue, worker)), None),
     };
     let time = mpi::time() - t0;
     let verdict = match (&collector, failure) {
@@ -474,14 +527,25 @@ fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<Results> {
     // run warms the messaging.
     let warmup = Settings { tasks: s.tasks.min(1000), chunksize: s.chunksize.min(1000), ..s };
     let mut worker = Worker::new(&warmup, &pool, ctx.size > 1 && ctx.is_root());
-    let counter = Cell::new(&ctx.world, ctx.nodes == 1, 0);
-    run_farm(ctx, &warmup, &counter, &mut worker)?;
+    // The static deal needs no counter, and alone rank 0 counts for itself.
+    let needs_counter = s.schedule != Schedule::Static && ctx.size > 1;
+    let window = needs_counter.then(|| Cell::new(&ctx.world, ctx.nodes == 1, 0));
+    let reached = window.as_ref().map(|w| w.as_ref().map(|cell| cell.reach.clone()).map_err(String::clone));
+    let queue = match window {
+        Some(Ok(cell)) => Queue::Window(cell),
+        Some(Err(why)) => {
+            ctx.warn(&format!("chunks come by message from rank 0 instead: {why}"));
+            Queue::Messages
+        }
+        None => Queue::Messages,
+    };
+    run_farm(ctx, &warmup, &queue, &mut worker)?;
     let mut runs = Vec::new();
     for _ in 0..args.repeats {
-        runs.extend(run_farm(ctx, &s, &counter, &mut worker)?);
+        runs.extend(run_farm(ctx, &s, &queue, &mut worker)?);
     }
-    let counter_kind = counter.kind;
-    drop(counter);
+    // Collective: the window goes on every rank.
+    drop(queue);
     if !ctx.is_root() {
         return Ok(Results::complete(Vec::new()));
     }
@@ -504,9 +568,13 @@ fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<Results> {
         .attr("ordered", AttrValue::U64(s.ordered as u64))
         .attr(
             "queue",
-            AttrValue::Str(match s.schedule {
-                Schedule::Static => "static deal: chunk c to worker c mod workers, before the start".into(),
-                _ => format!("next-task counter on rank 0 in {counter_kind}"),
+            AttrValue::Str(match &reached {
+                _ if s.schedule == Schedule::Static => {
+                    "static deal: chunk c to worker c mod workers, before the start".into()
+                }
+                None => "rank 0 alone takes the chunks in turn".into(),
+                Some(Ok(reach)) => format!("next-task counter on rank 0 in {}", reach.describe()),
+                Some(Err(_)) => "messages: rank 0 answers each request and each chunk's results with the next chunk".into(),
             }),
         )
         .attr("max_tasks_per_worker", AttrValue::U64(s.max_tasks_per_worker.unwrap_or(0)))
@@ -519,6 +587,11 @@ fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<Results> {
         .attr("tasks_per_s_median", AttrValue::F64(s.tasks as f64 / times.median))
         .attr("validated", AttrValue::U64(1))
         .attr("python_reference", AttrValue::Str(PYTHON_REFERENCE.into()));
+    if let Some(reached) = &reached {
+        for (name, value) in super::window_attributes(reached.as_ref().map_err(String::as_str)) {
+            t.attr(name, value);
+        }
+    }
 
     // Per worker, from the run with the median time.
     let mut order: Vec<usize> = (0..runs.len()).collect();
