@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev libopenblas-dev libclang-dev pkg-config hdf5-tools fonts-dejavu-core)
-[[ ${1:-} == --test ]] && packages+=(python3-h5py)
+[[ ${1:-} == --test ]] && packages+=(python3-h5py iproute2)
 
 if command -v dpkg-query >/dev/null; then
   missing=()

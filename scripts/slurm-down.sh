@@ -20,7 +20,9 @@ stop() {
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null
 }
-stop "$dir/slurmd.pid"
+for pidfile in "$dir"/slurmd-*.pid; do
+  stop "$pidfile"
+done
 stop "$dir/slurmctld.pid"
 if [[ -f $dir/munged.started-by-us ]]; then
   stop /run/munge/munged.pid

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Brings up a real single-node SLURM on this machine, as root, without systemd: munged,
-# slurmctld and slurmd, with their configuration, state, logs and pid files in one directory.
-# Nothing under /etc/slurm is touched; clients find the cluster through SLURM_CONF.
+# Brings up a real SLURM on this machine, as root, without systemd: munged, slurmctld and a
+# slurmd per node, with their configuration, state, logs and pid files in one directory. Nothing
+# under /etc/slurm is touched; clients find the cluster through SLURM_CONF.
 #
-# Usage: eval "$(scripts/slurm-up.sh)"      (prints the export of SLURM_CONF)
-#        scripts/slurm-down.sh              (stops exactly what this started)
+# One node by default. With --two-nodes, two: this host and nodeb, the second node that
+# scripts/two-nodes.sh emulates (run 'scripts/two-nodes.sh up' first). nodeb's slurmd runs in
+# that network namespace with its own hostname, so its tasks reach this host over the veth only.
+#
+# Usage: eval "$(scripts/slurm-up.sh [--two-nodes])"   (prints the export of SLURM_CONF)
+#        scripts/slurm-down.sh                          (stops exactly what this started)
 # Directory: $PARAHPC_SLURM_DIR, default /tmp/parahpc-slurm.
 set -euo pipefail
 dir=${PARAHPC_SLURM_DIR:-/tmp/parahpc-slurm}
 [[ $(id -u) == 0 ]] || { echo "slurm-up: must run as root (daemons and SlurmUser=root)" >&2; exit 1; }
+two_nodes=0
+[[ ${1:-} == --two-nodes ]] && two_nodes=1
+if ((two_nodes)) && [[ ! -e /run/netns/parahpc-nodeb ]]; then
+  echo "slurm-up: --two-nodes needs the emulated second node: run scripts/two-nodes.sh up first" >&2
+  exit 1
+fi
 
 packages=(munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins libpmix-dev)
 missing=()
@@ -24,25 +34,41 @@ fi
 
 # A clean start: daemons or job state left by an earlier run would be picked up again.
 "$(dirname "$0")/slurm-down.sh"
-rm -rf "$dir/state" "$dir/spool"
-mkdir -p "$dir"/{state,spool}
+rm -rf "$dir/state" "$dir/spool" "$dir/tmp"
 host=$(hostname -s)
-# The node as slurmd sees it, with RealMemory a little under the real value (else it drains).
-node=$(slurmd -C | head -n 1 | sed -E 's/ UpTime=.*//')
-memory=$(sed -nE 's/.*RealMemory=([0-9]+).*/\1/p' <<<"$node")
-node=$(sed -E "s/RealMemory=[0-9]+/RealMemory=$((memory * 9 / 10))/" <<<"$node")
+nodes=("$host")
+((two_nodes)) && nodes+=(nodeb)
+for n in "${nodes[@]}"; do mkdir -p "$dir/spool/$n" "$dir/tmp/$n"; done
+mkdir -p "$dir/state"
+# The node as slurmd sees it, with RealMemory a little under the real value (else it drains);
+# two emulated nodes share the machine's memory.
+hardware=$(slurmd -C | head -n 1 | sed -E 's/ UpTime=.*//; s/^NodeName=[^ ]* //')
+memory=$(sed -nE 's/.*RealMemory=([0-9]+).*/\1/p' <<<"$hardware")
+hardware=$(sed -E "s/RealMemory=[0-9]+/RealMemory=$((memory * 9 / 10 / ${#nodes[@]}))/" <<<"$hardware")
+if ((two_nodes)); then
+  # Each slurmd listens on its own port, at its end of the veth; slurmctld on this end.
+  controller="$host(169.254.77.1)"
+  node_lines="NodeName=$host NodeAddr=169.254.77.1 Port=17001 $hardware State=UNKNOWN
+NodeName=nodeb NodeAddr=169.254.77.2 Port=17002 $hardware State=UNKNOWN"
+else
+  controller=$host
+  node_lines="NodeName=$host $hardware State=UNKNOWN"
+fi
 cat >"$dir/slurm.conf" <<CONF
 ClusterName=parahpc-test
-SlurmctldHost=$host
+SlurmctldHost=$controller
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
+# Per node (%n), so that two slurmd on one machine keep apart; TmpFS too, else the PMIx
+# servers of both nodes collide in one directory.
+SlurmdSpoolDir=$dir/spool/%n
 SlurmctldPidFile=$dir/slurmctld.pid
-SlurmdPidFile=$dir/slurmd.pid
+SlurmdPidFile=$dir/slurmd-%n.pid
 SlurmctldLogFile=$dir/slurmctld.log
-SlurmdLogFile=$dir/slurmd.log
+SlurmdLogFile=$dir/slurmd-%n.log
+TmpFS=$dir/tmp/%n
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/affinity
 SelectType=select/cons_tres
@@ -57,7 +83,7 @@ SchedulerParameters=batch_sched_delay=0
 EnforcePartLimits=ALL
 ReturnToService=2
 KillWait=10
-$node State=UNKNOWN
+$node_lines
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF=$dir/slurm.conf
@@ -68,15 +94,22 @@ if ! pgrep -x munged >/dev/null; then
   touch "$dir/munged.started-by-us"
 fi
 /usr/sbin/slurmctld -f "$SLURM_CONF"
-/usr/sbin/slurmd -f "$SLURM_CONF"
+/usr/sbin/slurmd -f "$SLURM_CONF" -N "$host"
+if ((two_nodes)); then
+  # nsenter joins only the network namespace ('ip netns exec' would remount /sys and hide the
+  # cgroups slurmd needs); unshare gives nodeb its own hostname.
+  nsenter --net=/run/netns/parahpc-nodeb unshare --uts \
+    sh -c 'hostname nodeb && exec /usr/sbin/slurmd -f "$1" -N nodeb' sh "$SLURM_CONF"
+fi
 
-for _ in $(seq 50); do
-  if [[ $(sinfo -h -o %t 2>/dev/null) =~ ^(idle|mix|alloc) ]]; then
+for _ in $(seq 100); do
+  states=$(sinfo -h -N -o %t 2>/dev/null | sort -u | tr '\n' ' ')
+  if [[ -n $states && $states =~ ^((idle|mix|alloc)\ )+$ ]]; then
     echo "export SLURM_CONF=$SLURM_CONF"
     exit 0
   fi
   sleep 0.2
 done
-echo "slurm-up: the node did not become idle; see $dir/slurmctld.log and $dir/slurmd.log" >&2
+echo "slurm-up: the nodes did not become idle; see $dir/slurmctld.log and $dir/slurmd-*.log" >&2
 sinfo -N -l >&2 || true
 exit 1

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, checks formatting and lints, builds, and runs every test: unit tests
 # of the pure kernels and fits, integration tests that run the release binary under mpirun with
-# 1 to 4 ranks, and the job scripts submitted to a real single-node SLURM that this script brings
-# up and stops again.
-# PARAHPC_SKIP_SLURM=1 skips the SLURM part (it needs root), and says so.
+# 1 to 4 ranks, the same experiments across two nodes emulated on this machine
+# (scripts/two-nodes.sh), and the job scripts submitted to a real two-node SLURM that this script
+# brings up and stops again. The last two need root (network namespaces, daemons);
+# PARAHPC_SKIP_CLUSTER=1 skips them, and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -15,10 +16,14 @@ cargo build --release --locked
 # One test at a time: the MPI tests oversubscribe this machine's cores on their own.
 cargo test --release --locked -- --test-threads=1
 
-if [[ ${PARAHPC_SKIP_SLURM:-0} == 1 ]]; then
-  echo "!!! PARAHPC_SKIP_SLURM=1: the SLURM tests were SKIPPED; jobs/*.sbatch were not submitted !!!" >&2
+if [[ ${PARAHPC_SKIP_CLUSTER:-0} == 1 ]]; then
+  echo "!!! PARAHPC_SKIP_CLUSTER=1: the two-node and SLURM tests were SKIPPED; jobs/*.sbatch were not submitted !!!" >&2
   exit 0
 fi
-trap scripts/slurm-down.sh EXIT
-eval "$(scripts/slurm-up.sh)"
+trap 'scripts/slurm-down.sh; scripts/two-nodes.sh down' EXIT
+scripts/two-nodes.sh up
+cargo test --release --locked --test two_nodes -- --ignored --test-threads=1
+# Jobs across the two nodes need the same Open MPI settings as mpirun across them.
+eval "$(scripts/two-nodes.sh env)"
+eval "$(scripts/slurm-up.sh --two-nodes)"
 cargo test --release --locked --test slurm -- --ignored --test-threads=1

@@ -1,7 +1,9 @@
-//! The job scripts under a real SLURM: `scripts/test.sh` brings up munged, slurmctld and slurmd on
-//! this machine (scripts/slurm-up.sh), exports SLURM_CONF and runs these with `--ignored`; they
-//! are ignored in a plain `cargo test`, which has no SLURM. Jobs use 2 tasks and small sizes,
-//! overridden on the sbatch command line and through the arguments the scripts pass on.
+//! The job scripts under a real SLURM of two nodes: `scripts/test.sh` brings up munged, slurmctld
+//! and a slurmd for this host and for nodeb, the second node scripts/two-nodes.sh emulates
+//! (scripts/slurm-up.sh --two-nodes), exports SLURM_CONF and runs these with `--ignored`; they are
+//! ignored in a plain `cargo test`, which has no SLURM. One-node jobs use 2 tasks, two-node jobs
+//! the scripts' --nodes=2 as written; sizes are overridden on the sbatch command line and through
+//! the arguments the scripts pass on.
 
 mod common;
 
@@ -209,17 +211,83 @@ fn hybrid_job_takes_threads_from_cpus_per_task() {
     assert_eq!(str_attr(&file.group("amdahl").unwrap(), "sweep"), "both");
 }
 
+/// The hosts of a results file's ranks, in rank order.
+fn hosts(file: &hdf5::File) -> Vec<String> {
+    strings(&file.dataset("hostnames").unwrap())
+}
+
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
-fn scaling_chain_queues_the_next_node_count_and_measures_its_own() {
-    // One node here: the chain's 2-node successor is submitted and refused at submission
-    // (EnforcePartLimits), and this size still runs and writes its file.
+fn amdahl_job_runs_on_two_nodes_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // --nodes=2 as the script says; 2 ranks per node instead of 32.
+    let (id, log) = run_job(dir.path(), &["--ntasks-per-node=2"], "amdahl.sbatch", &[], "parahpc-amdahl");
+    assert!(log.contains("serial fraction"), "{log}");
+    let file = check_job_file(&dir.path().join(format!("parahpc-amdahl-{id}.h5")), 4, &[(1, 1), (2, 1), (4, 1)]);
+    assert_eq!(str_attr(&file, "slurm_job_num_nodes"), "2");
+    assert_eq!(u64_attr(&file, "nodes"), 2);
+    let hosts = hosts(&file);
+    assert!(hosts.contains(&"nodeb".to_string()) && hosts.iter().any(|h| h != "nodeb"), "{hosts:?}");
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn comm_job_pairs_ranks_within_and_between_nodes_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--window", "4"];
+    // 2 nodes × 2 ranks, block distribution: rank 1 beside rank 0, rank 3 on the other node.
+    let (log, file) = experiment_job(dir.path(), &[], "comm", &args);
+    assert!(log.contains("inter-node"), "{log}");
+    let kinds = strings(&file.dataset("comm/hockney/pair_kind").unwrap());
+    assert_eq!(kinds, ["intra-node", "inter-node"]);
+    assert_eq!(file.dataset("comm/hockney/dst").unwrap().read_raw::<u64>().unwrap(), [1, 3]);
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn topology_job_lists_both_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, file) = experiment_job(dir.path(), &["--ntasks-per-node=2"], "topology", &[]);
+    assert!(log.contains("every rank has cores of its own"), "{log}");
+    assert_eq!(file.dataset("topology/nodes/host").unwrap().shape(), [2]);
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn hybrid_job_sweeps_ranks_and_threads_on_two_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=1", "--cpus-per-task=2"];
+    let (id, log) = run_job(dir.path(), &options, "hybrid-amdahl.sbatch", &[], "parahpc-hybrid-amdahl");
+    assert!(!log.contains("warning"), "{log}");
+    let points = [(1, 1), (1, 2), (2, 1), (2, 2)];
+    let file = check_job_file(&dir.path().join(format!("parahpc-hybrid-amdahl-{id}.h5")), 2, &points);
+    assert_eq!(u64_attr(&file, "nodes"), 2);
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn scaling_chain_runs_one_node_then_two() {
+    // The 1-node job queues the 2-node one, which runs after it and queues nothing more.
     let dir = tempfile::tempdir().unwrap();
     let env = [("PARAHPC_MAX_NODES", "2"), ("PARAHPC_JOBS", concat!(env!("CARGO_MANIFEST_DIR"), "/jobs"))];
     let (id, log) = run_job(dir.path(), &["--ntasks-per-node=2"], "scaling-array.sbatch", &env, "parahpc-scaling");
-    assert!(log.contains("could not queue the 2-node job"), "{log}");
+    assert!(!log.contains("could not queue"), "{log}");
     let file = check_job_file(&dir.path().join(format!("parahpc-scaling-1nodes-{id}.h5")), 2, &[(1, 1), (2, 1)]);
     assert_eq!(str_attr(&file, "slurm_job_num_nodes"), "1");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let second = loop {
+        let found = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).find(|p| {
+            p.to_string_lossy().contains("parahpc-scaling-2nodes-") && p.extension().is_some_and(|x| x == "h5")
+        });
+        if let Some(path) = found {
+            break path;
+        }
+        assert!(Instant::now() < deadline, "the 2-node job of the chain never wrote its file");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let file = check_job_file(&second, 4, &[(1, 1), (2, 1), (4, 1)]);
+    assert_eq!(str_attr(&file, "slurm_job_num_nodes"), "2");
+    assert_eq!(u64_attr(&file, "nodes"), 2);
 }
 
 #[test]

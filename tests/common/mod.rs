@@ -64,6 +64,24 @@ pub fn mpirun(ranks: usize, args: &[&str], dir: &Path) -> Output {
         .expect("mpirun runs (scripts/test.sh installs OpenMPI)")
 }
 
+/// Runs the release binary on `ranks` ranks across the emulated two-node cluster
+/// (`scripts/two-nodes.sh mpirun`, ranks alternating between this host and nodeb), with extra
+/// mpirun options `launcher` and environment `env`, in `dir`. `scripts/test.sh` brings the
+/// cluster up (as root) before it runs the tests that use this.
+pub fn mpirun_two_nodes(ranks: usize, launcher: &[&str], args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/two-nodes.sh");
+    Command::new("timeout")
+        .args(["300", script.to_str().unwrap(), "mpirun", "-n", &ranks.to_string()])
+        .args(launcher)
+        .arg(env!("CARGO_BIN_EXE_parahpc"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("scripts/two-nodes.sh runs")
+}
+
 /// As `mpirun`, with PARAHPC_INJECT_FAULT naming `fault`.
 pub fn mpirun_with_fault(ranks: usize, args: &[&str], dir: &Path, fault: &str) -> Output {
     Command::new("mpirun")
