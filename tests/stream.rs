@@ -22,8 +22,10 @@ fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
             sorted(g.member_names().unwrap()),
             [
                 "bandwidth_GBps",
+                "bandwidth_per_node_GBps",
                 "bandwidth_per_rank_GBps",
                 "kernel",
+                "nodes",
                 "ranks",
                 "threads",
                 "time_avg_s",
