@@ -274,15 +274,16 @@ fn scaling_chain_runs_one_node_then_two() {
     assert!(!log.contains("could not queue"), "{log}");
     let file = check_job_file(&dir.path().join(format!("parahpc-scaling-1nodes-{id}.h5")), 2, &[(1, 1), (2, 1)]);
     assert_eq!(str_attr(&file, "slurm_job_num_nodes"), "1");
+    // The 2-node job's file exists from its first checkpoint on: wait until it is complete.
     let deadline = Instant::now() + Duration::from_secs(120);
     let second = loop {
         let found = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).find(|p| {
             p.to_string_lossy().contains("parahpc-scaling-2nodes-") && p.extension().is_some_and(|x| x == "h5")
         });
-        if let Some(path) = found {
+        if let Some(path) = found.filter(|p| hdf5::File::open(p).is_ok_and(|f| u64_attr(&f, "incomplete") == 0)) {
             break path;
         }
-        assert!(Instant::now() < deadline, "the 2-node job of the chain never wrote its file");
+        assert!(Instant::now() < deadline, "the 2-node job of the chain never completed its file");
         std::thread::sleep(Duration::from_millis(500));
     };
     let file = check_job_file(&second, 4, &[(1, 1), (2, 1), (4, 1)]);
@@ -324,6 +325,9 @@ fn a_cancelled_job_leaves_a_valid_file_marked_incomplete() {
     assert!(state.contains("JobState=FAILED") && state.contains("ExitCode=143:0"), "{state}");
     let log = read(&log_path);
     assert!(log.contains("parahpc: error: stopped: SIGTERM received after 1 of 2 points"), "{log}");
+    // srun passes SIGTERM straight on: the file is written within half a second of it.
+    let after: f64 = log.split("written ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+    assert!(after < 0.5, "written {after} s after the signal");
     let rows = check_incomplete(&dir.path().join(format!("parahpc-amdahl-{id}.h5")), "SIGTERM", 2);
     assert_eq!(rows, 1);
 }

@@ -9,7 +9,7 @@
 
 use crate::cli::{CommonArgs, ThreadRequest};
 use crate::mpi::rma::Reach;
-use crate::output::{self, files::OutputPlan, schema::Group, AttrValue, Results};
+use crate::output::{self, files::OutputPlan, schema::Group, AttrValue, Recorder, Results};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -32,9 +32,12 @@ pub trait Experiment: 'static {
     fn common(args: &Self::Args) -> &CommonArgs;
     /// How many threads each rank runs.
     fn threads(args: &Self::Args) -> ThreadRequest;
-    /// Collective over `ctx.world`: measures, verifies and returns what to record. A run stopped
-    /// by a signal returns the completed part with `Results::stopped` set.
-    fn run(ctx: &RunContext, args: &Self::Args) -> Outcome<Results>;
+    /// Collective over `ctx.world`: measures, verifies and returns what to record. After each
+    /// completed step (a point, a size) it calls `recorder.step`, which checkpoints the results so
+    /// far and says when a stop signal arrived; a stopped run returns the completed part with
+    /// `Results::stopped` set. Long local work polls `run::signals::received` so that a stop is
+    /// seen within a fraction of a second.
+    fn run(ctx: &RunContext, args: &Self::Args, recorder: &mut Recorder) -> Outcome<Results>;
     /// The report section for the files that hold this experiment's group; figures go to `dir`.
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 }
@@ -93,18 +96,32 @@ impl<E: Experiment> Invocation for Parsed<E> {
     }
 
     fn run(&self, ctx: &RunContext) -> Outcome<()> {
-        let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME)?;
-        let results = E::run(ctx, &self.0)?;
-        output::save(ctx, &output, &results, E::SCHEMA)?;
+        let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME, output::estimate(E::SCHEMA))?;
+        let path = output.h5.clone();
+        let mut recorder = Recorder::new(output, E::SCHEMA);
+        let results = match E::run(ctx, &self.0, &mut recorder) {
+            Ok(results) => results,
+            Err(e) => {
+                // A failed check leaves no results behind; a failed write leaves the last good one.
+                recorder.discard(ctx);
+                return Err(e);
+            }
+        };
+        recorder.finish(ctx, &results)?;
         match &results.stopped {
-            Some(stop) => Err(Failure::Collective {
-                message: format!(
-                    "stopped: {}; the completed part is in {}, marked incomplete",
-                    stop.reason,
-                    output.h5.display()
-                ),
-                exit_code: 128 + stop.signal,
-            }),
+            Some(stop) => {
+                // How long this rank took from the signal to a written file.
+                let after = crate::run::signals::seconds_since().unwrap_or(f64::NAN);
+                Err(Failure::Collective {
+                    message: format!(
+                        "stopped: {}; the completed part is in {}, marked incomplete (written {after:.3} s after \
+                         the signal)",
+                        stop.reason,
+                        path.display()
+                    ),
+                    exit_code: 128 + stop.signal,
+                })
+            }
             None => Ok(()),
         }
     }

@@ -28,7 +28,10 @@ pub fn pause(delay: Duration) {
 
 /// Runs `transfers` transfers of `amount` onto `initial` with `threads` threads started
 /// together (transfer j on thread j mod threads) and returns the final balance. With
-/// `drop_lock` (a test hook) the mutex is not taken, so the check must catch the loss.
+/// `drop_lock` (a test hook) the mutex is not taken, so the check must catch the loss. Each
+/// thread asks `abandon` before each transfer, and again once it holds the mutex, and stops
+/// when it says so (the balance is then short, and the caller drops the run).
+#[allow(clippy::too_many_arguments)]
 pub fn run_threads(
     guard: Guard,
     threads: usize,
@@ -37,6 +40,7 @@ pub fn run_threads(
     amount: i64,
     delay: Duration,
     drop_lock: bool,
+    abandon: &(dyn Fn() -> bool + Sync),
 ) -> i64 {
     let balance = AtomicI64::new(initial);
     let locked = Mutex::new(initial);
@@ -47,6 +51,9 @@ pub fn run_threads(
             s.spawn(move || {
                 start.wait();
                 for _ in (t..transfers).step_by(threads) {
+                    if abandon() {
+                        break;
+                    }
                     match guard {
                         Guard::Racy => {
                             let read = balance.load(Ordering::Relaxed);
@@ -63,6 +70,10 @@ pub fn run_threads(
                         }
                         Guard::Mutex => {
                             let mut held = locked.lock().unwrap();
+                            // Transfers wait for the lock one after the other: look again.
+                            if abandon() {
+                                break;
+                            }
                             let read = *held;
                             pause(delay);
                             let new = read + amount;
@@ -104,7 +115,7 @@ mod tests {
     #[test]
     fn locked_and_atomic_transfers_are_never_lost() {
         for guard in [Guard::Mutex, Guard::Atomic] {
-            let balance = run_threads(guard, 8, 100, 1, 100, Duration::from_micros(50), false);
+            let balance = run_threads(guard, 8, 100, 1, 100, Duration::from_micros(50), false, &|| false);
             assert_eq!(balance, 10_001, "{guard:?}");
         }
     }
@@ -112,15 +123,17 @@ mod tests {
     #[test]
     fn overlapping_unlocked_transfers_lose_updates() {
         // 8 threads that all read before anyone writes: at most one write per round survives.
-        let balance = run_threads(Guard::Racy, 8, 8, 1, 100, Duration::from_millis(20), false);
+        let balance = run_threads(Guard::Racy, 8, 8, 1, 100, Duration::from_millis(20), false, &|| false);
         assert!(lost_transfers(balance, 1, 100, 8).unwrap() >= 1, "balance {balance}");
-        let dropped = run_threads(Guard::Mutex, 8, 8, 1, 100, Duration::from_millis(20), true);
+        let dropped = run_threads(Guard::Mutex, 8, 8, 1, 100, Duration::from_millis(20), true, &|| false);
         assert!(lost_transfers(dropped, 1, 100, 8).unwrap() >= 1, "balance {dropped}");
     }
 
     #[test]
     fn one_thread_cannot_race() {
-        assert_eq!(run_threads(Guard::Racy, 1, 10, 1, 100, Duration::ZERO, false), 1001);
+        assert_eq!(run_threads(Guard::Racy, 1, 10, 1, 100, Duration::ZERO, false, &|| false), 1001);
+        // Abandoned at once: no transfer made.
+        assert_eq!(run_threads(Guard::Mutex, 4, 10, 1, 100, Duration::ZERO, false, &|| true), 1);
     }
 
     #[test]

@@ -34,15 +34,25 @@ pub fn break_cycle(nodes: &mut [Node]) {
     nodes[second].next = second;
 }
 
-/// Follows `steps` links from node 0; returns where it ended and the nanoseconds per step.
-pub fn chase(nodes: &[Node], steps: usize) -> (usize, f64) {
+/// Follows `steps` links from node 0; returns where it ended and the nanoseconds per step, or
+/// `None` if `abandon` said to stop on the way.
+pub fn chase(nodes: &[Node], steps: usize, abandon: &dyn Fn() -> bool) -> Option<(usize, f64)> {
     let start = Instant::now();
     let mut i = 0;
-    for _ in 0..steps {
-        i = nodes[i].next;
+    let mut left = steps;
+    while left > 0 {
+        // A look at `abandon` every 64 Ki loads: a few ms even from DRAM, nothing against them.
+        if abandon() {
+            return None;
+        }
+        let burst = left.min(1 << 16);
+        for _ in 0..burst {
+            i = nodes[i].next;
+        }
+        left -= burst;
     }
     let elapsed = start.elapsed().as_secs_f64();
-    (std::hint::black_box(i), elapsed / steps as f64 * 1e9)
+    Some((std::hint::black_box(i), elapsed / steps as f64 * 1e9))
 }
 
 /// Latency plateaus: splits `(bytes, ns)` points, sorted by size, where latency jumps by more
@@ -78,11 +88,12 @@ mod tests {
                 i = nodes[i].next;
             }
             assert_eq!(i, 0, "back at the start after a lap");
-            assert_eq!(chase(&nodes, 3 * n).0, 0);
+            assert_eq!(chase(&nodes, 3 * n, &|| false).unwrap().0, 0);
         }
         let mut broken = cycle(100, 7);
         break_cycle(&mut broken);
-        assert_ne!(chase(&broken, 100).0, 0);
+        assert_ne!(chase(&broken, 100, &|| false).unwrap().0, 0);
+        assert!(chase(&broken, 100, &|| true).is_none());
         assert_eq!(std::mem::size_of::<Node>(), 64);
     }
 

@@ -25,6 +25,23 @@ pub trait Work: Sync {
     fn exact_seconds_per_iteration(&self) -> Option<f64> {
         None
     }
+
+    /// Runs `range` as `run` does, in pieces of at most `piece` iterations, asking `abandon`
+    /// before each: `None` once it says to stop (a stop signal arrived). Checksums add up, so
+    /// the pieces give the checksum of the whole range.
+    fn run_abandonable(&self, slot: usize, range: Range<u64>, piece: u64, abandon: &dyn Fn() -> bool) -> Option<u64> {
+        let mut sum = 0u64;
+        let mut start = range.start;
+        while start < range.end {
+            if abandon() {
+                return None;
+            }
+            let end = start.saturating_add(piece.max(1)).min(range.end);
+            sum = sum.wrapping_add(self.run(slot, start..end));
+            start = end;
+        }
+        Some(sum)
+    }
 }
 
 /// SplitMix64 finaliser: a cheap, well-mixed hash of one word.
@@ -107,5 +124,8 @@ pub(crate) mod test_support {
         }
         // A lost iteration is caught.
         assert_ne!(work.run(0, 0..n - 1), whole);
+        // In pieces, the same; abandoned, nothing.
+        assert_eq!(work.run_abandonable(0, 0..n, n / 3 + 1, &|| false), Some(whole));
+        assert_eq!(work.run_abandonable(0, 0..n, n / 3 + 1, &|| true), None);
     }
 }

@@ -17,15 +17,17 @@ pub fn format_number(x: f64) -> String {
     format!("{x:.*}", (3 - magnitude).clamp(0, 6) as usize)
 }
 
-/// A byte count for people: "512 B", "64 KiB", "1.5 MiB".
+/// A byte count for people: "512 B", "64 KiB", "1.5 MiB", "80 GiB".
 pub fn format_bytes(n: f64) -> String {
-    let (value, unit) = if n < 1024.0 {
+    if n < 1024.0 {
         return format!("{} B", n.round());
-    } else if n < 1024.0 * 1024.0 {
-        (n / 1024.0, "KiB")
-    } else {
-        (n / 1024.0 / 1024.0, "MiB")
-    };
+    }
+    let (value, unit) = ["KiB", "MiB", "GiB", "TiB"]
+        .iter()
+        .enumerate()
+        .map(|(k, unit)| (n / 1024f64.powi(k as i32 + 1), *unit))
+        .find(|(v, unit)| *v < 1024.0 || *unit == "TiB")
+        .expect("TiB ends the search");
     let text = format!("{value:.1}");
     format!("{} {unit}", text.trim_end_matches(".0"))
 }

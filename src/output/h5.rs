@@ -1,17 +1,24 @@
-//! The HDF5 results file. Rank 0 writes the provenance and the tables on its own; data that
-//! every rank holds a part of is then written collectively through MPI-IO, each rank its own
-//! row of one dataset.
+//! The HDF5 results file, built in memory (HDF5's core driver, never backed by a file) and
+//! handed back as bytes. HDF5 never touches the disk, so a full filesystem is an ordinary I/O
+//! error of the caller's write, not a failure inside HDF5 (which, on ENOSPC at close, left
+//! objects that HDF5 closed again at MPI_Finalize: SIGSEGV).
 
-use super::{AttrValue, PerRankRows, Table, Values};
-use crate::run::context::RunContext;
+use super::{AttrValue, Table, Values};
 use anyhow::{bail, Context, Result};
 use hdf5::types::VarLenUnicode;
-use hdf5::{Dataspace, Datatype, Location};
-use hdf5_sys::h5d::H5Dwrite;
-use hdf5_sys::h5p::{H5FD_mpio_xfer_t, H5Pclose, H5Pcreate, H5Pset_dxpl_mpio, H5P_CLS_DATASET_XFER};
-use mpi::raw::AsRaw;
-use mpi::traits::*;
-use std::path::Path;
+use hdf5::Location;
+
+/// A 2-D dataset of f64: one row per rank, gathered to rank 0.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    pub group: String,
+    pub name: &'static str,
+    pub units: &'static str,
+    pub rows: usize,
+    pub cols: usize,
+    /// Row-major.
+    pub values: Vec<f64>,
+}
 
 fn vlen(s: &str) -> Result<VarLenUnicode> {
     s.parse::<VarLenUnicode>().map_err(|e| anyhow::anyhow!("string {s:?} cannot be stored: {e}"))
@@ -40,21 +47,31 @@ fn create_groups(file: &hdf5::File, path: &str) -> Result<hdf5::Group> {
     Ok(group)
 }
 
-/// Creates `path` (rank 0 only) with the root attributes, `/hostnames` and `/cpusets` (one
-/// entry per rank) and one group per table.
-pub fn write_tables(path: &Path, root: &[(&str, AttrValue)], ctx: &RunContext, tables: &[Table]) -> Result<()> {
-    let file = hdf5::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    for (name, value) in root {
-        write_attr(&file, name, value)?;
+/// The whole file as bytes: the root attributes, one string dataset per entry of `per_rank`
+/// (hostnames, CPU sets, ...: one string per rank), one group per table with a `units`
+/// attribute on every column, and the per-rank matrices. `name` only labels the file inside
+/// HDF5 while it is built.
+pub fn image(
+    name: &str,
+    root: &[(&str, AttrValue)],
+    per_rank: &[(&str, &[String])],
+    tables: &[Table],
+    matrices: &[Matrix],
+) -> Result<Vec<u8>> {
+    let file = hdf5::File::with_options()
+        .with_fapl(|p| p.core_filebacked(false))
+        .create(name)
+        .with_context(|| format!("creating {name} in memory"))?;
+    for (attr, value) in root {
+        write_attr(&file, attr, value)?;
     }
-    write_strings(&file, "hostnames", &ctx.hostnames)?;
-    write_strings(&file, "cpusets", &ctx.cpusets)?;
-    write_strings(&file, "numa_nodes", &ctx.numa_nodes)?;
-    write_strings(&file, "core_ids", &ctx.core_ids)?;
+    for (dataset, values) in per_rank {
+        write_strings(&file, dataset, values)?;
+    }
     for table in tables {
         let group = create_groups(&file, table.name)?;
-        for (name, value) in &table.attrs {
-            write_attr(&group, name, value)?;
+        for (attr, value) in &table.attrs {
+            write_attr(&group, attr, value)?;
         }
         for column in &table.columns {
             let ds = match &column.values {
@@ -65,52 +82,70 @@ pub fn write_tables(path: &Path, root: &[(&str, AttrValue)], ctx: &RunContext, t
             write_attr(&ds, "units", &AttrValue::Str(column.units.into()))?;
         }
     }
+    for m in matrices {
+        let group = create_groups(&file, &m.group)?;
+        let array = ndarray::Array2::from_shape_vec((m.rows, m.cols), m.values.clone()).with_context(|| {
+            format!("{}/{}: {} values for {} × {}", m.group, m.name, m.values.len(), m.rows, m.cols)
+        })?;
+        let ds = group.new_dataset_builder().with_data(&array).create(m.name)?;
+        write_attr(&ds, "units", &AttrValue::Str(m.units.into()))?;
+    }
+    file.flush()?;
+    let bytes = file_image(&file)?;
     file.close()?;
-    Ok(())
+    Ok(bytes)
 }
 
-/// Collective: every rank opens `path` through MPI-IO and writes its own row of each
-/// `PerRankRows` dataset (shape: ranks × row length) with one collective transfer.
-pub fn write_per_rank(path: &Path, ctx: &RunContext, data: &[PerRankRows]) -> Result<()> {
-    let file = hdf5::File::with_options()
-        .with_fapl(|p| p.mpio(ctx.world.as_raw(), None))
-        .open_rw(path)
-        .with_context(|| format!("opening {} through MPI-IO", path.display()))?;
-    for item in data {
-        let len = item.row.len();
-        let (mut shortest, mut longest) = (0usize, 0usize);
-        ctx.world.all_reduce_into(&len, &mut shortest, mpi::collective::SystemOperation::min());
-        ctx.world.all_reduce_into(&len, &mut longest, mpi::collective::SystemOperation::max());
-        if shortest != longest {
-            bail!("per-rank rows of {}/{} differ in length ({shortest} to {longest})", item.group, item.name);
-        }
-        // Metadata operations are collective: every rank makes the same calls.
-        let group = create_groups(&file, &item.group)?;
-        let ds = group.new_dataset::<f64>().shape((ctx.size, len)).create(item.name)?;
-        write_attr(&ds, "units", &AttrValue::Str(item.units.into()))?;
-
-        let file_space = ds.space()?.select((ctx.rank..ctx.rank + 1, ..))?;
-        let memory_space = Dataspace::try_new((1, len))?;
-        let dtype = Datatype::from_type::<f64>()?;
-        // SAFETY: the ids are live for the duration of the call, the buffer holds exactly the
-        // `len` doubles both spaces select, and the transfer list is closed on every path.
-        let status = unsafe {
-            let dxpl = H5Pcreate(*H5P_CLS_DATASET_XFER);
-            if dxpl < 0 {
-                bail!("H5Pcreate(dataset transfer) failed");
-            }
-            let mut status = H5Pset_dxpl_mpio(dxpl, H5FD_mpio_xfer_t::H5FD_MPIO_COLLECTIVE);
-            if status >= 0 {
-                status =
-                    H5Dwrite(ds.id(), dtype.id(), memory_space.id(), file_space.id(), dxpl, item.row.as_ptr().cast());
-            }
-            H5Pclose(dxpl);
-            status
-        };
-        if status < 0 {
-            bail!("collective write of {}/{} failed", item.group, item.name);
-        }
+/// The bytes of an open in-memory file (H5Fget_file_image: asked once for the size, then for
+/// the bytes).
+fn file_image(file: &hdf5::File) -> Result<Vec<u8>> {
+    use hdf5_sys::h5f::H5Fget_file_image;
+    // SAFETY: a valid file id; a null buffer asks only for the size.
+    let size = unsafe { H5Fget_file_image(file.id(), std::ptr::null_mut(), 0) };
+    if size < 0 {
+        bail!("H5Fget_file_image failed");
     }
-    file.close()?;
-    Ok(())
+    let mut bytes = vec![0u8; size as usize];
+    // SAFETY: the buffer holds exactly the `size` bytes HDF5 said the image has.
+    let copied = unsafe { H5Fget_file_image(file.id(), bytes.as_mut_ptr().cast(), bytes.len()) };
+    if copied < 0 || copied as usize != bytes.len() {
+        bail!("H5Fget_file_image returned {copied} of {size} bytes");
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_image_is_a_readable_hdf5_file() {
+        let mut t = Table::new("demo/sub");
+        t.column("time_s", "s", Values::F64(vec![1.5, 2.5]))
+            .column("kind", "1", Values::Str(vec!["a".into(), "b".into()]))
+            .attr("kernel", AttrValue::Str("sleep".into()));
+        let m = Matrix {
+            group: "demo".into(),
+            name: "grid",
+            units: "us",
+            rows: 2,
+            cols: 3,
+            values: (0..6).map(f64::from).collect(),
+        };
+        let hosts = ["h0".to_string(), "h1".to_string()];
+        let root = [("world_size", AttrValue::U64(2))];
+        let bytes = image("demo-image", &root, &[("hostnames", &hosts)], &[t], &[m]).unwrap();
+        assert_eq!(&bytes[..8], b"\x89HDF\r\n\x1a\n");
+
+        let path = std::env::temp_dir().join(format!("parahpc-image-{}.h5", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let file = hdf5::File::open(&path).unwrap();
+        assert_eq!(file.attr("world_size").unwrap().read_scalar::<u64>().unwrap(), 2);
+        assert_eq!(file.dataset("demo/sub/time_s").unwrap().read_raw::<f64>().unwrap(), [1.5, 2.5]);
+        let grid = file.dataset("demo/grid").unwrap();
+        assert_eq!(grid.shape(), [2, 3]);
+        assert_eq!(grid.read_2d::<f64>().unwrap()[[1, 2]], 5.0);
+        drop(file);
+        std::fs::remove_file(path).unwrap();
+    }
 }

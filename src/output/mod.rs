@@ -1,5 +1,6 @@
 //! Results: tables of equal-length columns with units, written to HDF5 (and optionally JSON)
-//! atomically, and printed for people.
+//! as the run goes (a checkpoint after completed steps, then the final file), and printed for
+//! people.
 
 pub mod console;
 pub mod files;
@@ -9,6 +10,10 @@ pub mod schema;
 
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
+use files::{OutputPlan, Writer};
+use mpi::traits::*;
+use schema::Group;
+use std::time::{Duration, Instant};
 
 /// One column's values.
 #[derive(Debug, Clone)]
@@ -82,7 +87,7 @@ impl Table {
 }
 
 /// Data of which every rank holds its own row: dataset `/<group>/<name>` of shape
-/// (ranks, row length), written collectively, each rank its own row.
+/// (ranks, row length), gathered to rank 0, which writes it.
 #[derive(Debug, Clone)]
 pub struct PerRankRows {
     pub group: String,
@@ -122,56 +127,176 @@ impl Results {
     }
 }
 
+/// At most one checkpoint in this long, so that short steps (comm's message sizes) do not write a
+/// file each; the first completed step is always written.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A results file's size, guessed before the run from what the experiment declares: HDF5's
+/// metadata dominates (about 1 KiB per dataset and group, measured: 13 to 30 KiB per file), so
+/// twice that, plus the root's.
+pub fn estimate(schema: &[Group]) -> u64 {
+    let objects: usize = schema::ROOT.datasets.len() + schema.iter().map(|g| 1 + g.datasets.len()).sum::<usize>();
+    let attributes: usize = schema::ROOT.attributes.len() + schema.iter().map(|g| g.attributes.len()).sum::<usize>();
+    8192 + 2048 * objects as u64 + 256 * attributes as u64
+}
+
+/// Writes one experiment's results file as the run goes: after completed steps a checkpoint
+/// (the results so far, marked unfinished), so that a run killed or a rank lost keeps them; at
+/// the end the final file, complete or stopped. Every version is built whole in memory and
+/// renamed over the last, so the path always holds a valid file or none.
+pub struct Recorder {
+    plan: OutputPlan,
+    schema: &'static [Group],
+    /// Rank 0's writer.
+    writer: Writer,
+    /// When rank 0 last wrote a checkpoint.
+    last: Option<Instant>,
+    /// Steps the run will take, and what a step is ("points").
+    steps: (usize, &'static str),
+    /// Set when writing failed: the last good file stays.
+    write_failed: bool,
+}
+
+impl Recorder {
+    pub fn new(plan: OutputPlan, schema: &'static [Group]) -> Recorder {
+        let writer = Writer::new(&plan.h5, plan.force);
+        Recorder { plan, schema, writer, last: None, steps: (0, "steps"), write_failed: false }
+    }
+
+    /// The steps this run will take, for the reason an unfinished or stopped file gives.
+    pub fn expect(&mut self, total: usize, unit: &'static str) {
+        self.steps = (total, unit);
+    }
+
+    /// A stop by `signal` after `done` completed steps.
+    pub fn stopped(&self, signal: i32, done: usize) -> Stopped {
+        Stopped::after(signal, done, self.steps.0, self.steps.1)
+    }
+
+    /// Collective, after `done` completed steps: the stop signal any rank received, if one did;
+    /// otherwise, when a checkpoint is due, writes `results()` marked unfinished. One allreduce
+    /// decides both, so every rank stops, or checkpoints, at the same step.
+    pub fn step(&mut self, ctx: &RunContext, done: usize, results: impl FnOnce() -> Results) -> Outcome<Option<i32>> {
+        let due = ctx.is_root() && self.last.is_none_or(|t| t.elapsed() >= CHECKPOINT_INTERVAL);
+        let mine = [crate::run::signals::received().unwrap_or(0), i32::from(due)];
+        let mut any = [0, 0];
+        ctx.world.all_reduce_into(&mine[..], &mut any[..], mpi::collective::SystemOperation::max());
+        if any[0] != 0 {
+            return Ok(Some(any[0]));
+        }
+        if any[1] != 0 {
+            let (total, unit) = self.steps;
+            let reason = format!(
+                "unfinished after {done} of {total} {unit}: the run was killed, a rank or its node died, or it is \
+                 still running"
+            );
+            self.write(ctx, &results(), Some(reason))?;
+            self.last = Some(Instant::now());
+            // Test hook: the last rank fails on its own after the first checkpoint.
+            if crate::run::failure::injected("panic-last-rank") && ctx.rank + 1 == ctx.size {
+                panic!("injected failure of rank {}", ctx.rank);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Collective: the final file, complete or stopped, and the JSON export if asked.
+    pub fn finish(&mut self, ctx: &RunContext, results: &Results) -> Outcome<()> {
+        let incomplete = results.stopped.as_ref().map(|s| s.reason.clone());
+        self.write(ctx, results, incomplete.clone())?;
+        ctx.note(&format!("wrote {}", self.plan.h5.display()));
+        let json = match (&self.plan.json, ctx.is_root()) {
+            (Some(path), true) => {
+                let doc = json::document(&root_attributes(ctx, incomplete), &results.tables);
+                serde_json::to_string_pretty(&doc)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| files::write_atomically(path, (text + "\n").as_bytes(), self.plan.force))
+                    .map(|()| ctx.note(&format!("wrote {}", path.display())))
+            }
+            _ => Ok(()),
+        };
+        ctx.agree(json.map_err(Failure::failed))
+    }
+
+    /// Collective: after a failed run, removes the checkpoint this run left, unless writing
+    /// itself failed (then the last good checkpoint is what is left of the run).
+    pub fn discard(&mut self, ctx: &RunContext) {
+        if ctx.is_root() && !self.write_failed {
+            self.writer.remove();
+        }
+    }
+
+    /// Collective: checks `results` against the schema, gathers the per-rank rows to rank 0,
+    /// which builds the file and writes it; every rank learns whether it worked.
+    fn write(&mut self, ctx: &RunContext, results: &Results, incomplete: Option<String>) -> Outcome<()> {
+        let root = root_attributes(ctx, incomplete);
+        let declared = schema::check(self.schema, &results.tables, &results.per_rank)
+            .and_then(|()| schema::check_root(root.iter().map(|(name, _)| *name)))
+            .map_err(|e| Failure::failed(format!("internal error, results not written: {e}")));
+        ctx.agree(declared)?;
+        let matrices = gather(ctx, &results.per_rank)?;
+        let written = if ctx.is_root() {
+            let per_rank: [(&str, &[String]); 4] = [
+                ("hostnames", &ctx.hostnames),
+                ("cpusets", &ctx.cpusets),
+                ("numa_nodes", &ctx.numa_nodes),
+                ("core_ids", &ctx.core_ids),
+            ];
+            let name = self.plan.h5.to_string_lossy();
+            h5::image(&name, &root, &per_rank, &results.tables, &matrices)
+                .map_err(|e| format!("cannot build the results file: {e:#}"))
+                .and_then(|bytes| self.writer.write(&bytes))
+                .map_err(|e| match self.writer.holds_its_file() {
+                    true => format!("{e}; {name} keeps the last checkpoint, marked unfinished"),
+                    false => e,
+                })
+        } else {
+            Ok(())
+        };
+        let agreed = ctx.agree(written.map_err(Failure::failed));
+        self.write_failed |= agreed.is_err();
+        agreed
+    }
+}
+
 /// Root attributes: the run's provenance and whether the results are complete.
-fn root_attributes(ctx: &RunContext, results: &Results) -> Vec<(&'static str, AttrValue)> {
+fn root_attributes(ctx: &RunContext, incomplete: Option<String>) -> Vec<(&'static str, AttrValue)> {
     let mut attrs = ctx.provenance();
-    attrs.push(("incomplete", AttrValue::U64(results.stopped.is_some() as u64)));
-    let reason = results.stopped.as_ref().map_or(String::new(), |s| s.reason.clone());
-    attrs.push(("incomplete_reason", AttrValue::Str(reason)));
+    attrs.push(("incomplete", AttrValue::U64(incomplete.is_some() as u64)));
+    attrs.push(("incomplete_reason", AttrValue::Str(incomplete.unwrap_or_default())));
     attrs
 }
 
-/// Collective: writes `results` to the planned HDF5 file (rank 0's tables first, then every
-/// rank's rows through MPI-IO) under its temporary name, renames it into place, and exports
-/// JSON if asked. Everything written must be declared in `schema`. Any failure reaches every
-/// rank and leaves no file under the final name.
-pub fn save(ctx: &RunContext, plan: &files::OutputPlan, results: &Results, schema: &[schema::Group]) -> Outcome<()> {
-    let root = root_attributes(ctx, results);
-    let declared = schema::check(schema, &results.tables, &results.per_rank)
-        .and_then(|()| schema::check_root(root.iter().map(|(name, _)| *name)))
-        .map_err(|e| Failure::failed(format!("internal error, results not written: {e}")));
-    ctx.agree(declared)?;
-    let tables = if ctx.is_root() {
-        h5::write_tables(&plan.h5_temp, &root, ctx, &results.tables).map_err(Failure::from)
-    } else {
-        Ok(())
-    };
-    let mut outcome = ctx.agree(tables);
-    if outcome.is_ok() && !results.per_rank.is_empty() {
-        outcome = ctx.agree(h5::write_per_rank(&plan.h5_temp, ctx, &results.per_rank).map_err(Failure::from));
-    }
-    let finished = if ctx.is_root() {
-        match outcome {
-            Ok(()) => finish(ctx, plan, results).map_err(Failure::failed),
-            Err(e) => {
-                let _ = std::fs::remove_file(&plan.h5_temp);
-                Err(e)
-            }
+/// Collective: every rank's row of each `PerRankRows`, as matrices on rank 0 (empty elsewhere).
+/// Rows of one dataset must have the same length on every rank.
+fn gather(ctx: &RunContext, per_rank: &[PerRankRows]) -> Outcome<Vec<h5::Matrix>> {
+    let root = ctx.world.process_at_rank(0);
+    let mut matrices = Vec::new();
+    for item in per_rank {
+        let len = item.row.len() as u64;
+        let (mut shortest, mut longest) = (0u64, 0u64);
+        ctx.world.all_reduce_into(&len, &mut shortest, mpi::collective::SystemOperation::min());
+        ctx.world.all_reduce_into(&len, &mut longest, mpi::collective::SystemOperation::max());
+        if shortest != longest {
+            return Err(Failure::failed(format!(
+                "internal error: per-rank rows of {}/{} differ in length ({shortest} to {longest})",
+                item.group, item.name
+            )));
         }
-    } else {
-        outcome
-    };
-    ctx.agree(finished)
-}
-
-fn finish(ctx: &RunContext, plan: &files::OutputPlan, results: &Results) -> Result<(), String> {
-    files::commit(&plan.h5_temp, &plan.h5, plan.force)?;
-    ctx.note(&format!("wrote {}", plan.h5.display()));
-    if let Some(path) = &plan.json {
-        let doc = json::document(&root_attributes(ctx, results), &results.tables);
-        let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
-        files::write_atomically(path, text.as_bytes(), plan.force)?;
-        ctx.note(&format!("wrote {}", path.display()));
+        if ctx.is_root() {
+            let mut values = vec![0.0; item.row.len() * ctx.size];
+            root.gather_into_root(&item.row[..], &mut values[..]);
+            matrices.push(h5::Matrix {
+                group: item.group.clone(),
+                name: item.name,
+                units: item.units,
+                rows: ctx.size,
+                cols: item.row.len(),
+                values,
+            });
+        } else {
+            root.gather_into(&item.row[..]);
+        }
     }
-    Ok(())
+    Ok(matrices)
 }

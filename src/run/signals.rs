@@ -1,14 +1,25 @@
 //! Stop requests. A SLURM time limit sends SIGTERM (and `sbatch --signal` an earlier one of
 //! choice), scancel and Ctrl-C do the same, and mpirun forwards SIGUSR1/SIGUSR2. The handler only
-//! records the signal; experiments poll between runs, all ranks agree, and the results measured
-//! so far are written to a file marked incomplete.
+//! records the signal and when it came; long work polls `received` and abandons its point,
+//! all ranks agree at the next step, and the results measured so far are written to a file
+//! marked incomplete.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+/// When the last stop signal arrived: CLOCK_MONOTONIC, in ns.
+static AT: AtomicU64 = AtomicU64::new(0);
+
+fn monotonic_ns() -> u64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime is async-signal-safe and writes only `t`.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
 
 extern "C" fn record(signal: libc::c_int) {
-    // Async-signal-safe: a single atomic store.
+    // Async-signal-safe: a clock read and atomic stores.
+    AT.store(monotonic_ns(), Ordering::Relaxed);
     RECEIVED.store(signal, Ordering::Relaxed);
 }
 
@@ -36,6 +47,11 @@ pub fn received() -> Option<i32> {
     }
 }
 
+/// Seconds since the last stop signal arrived, if one did.
+pub fn seconds_since() -> Option<f64> {
+    received().map(|_| monotonic_ns().saturating_sub(AT.load(Ordering::Relaxed)) as f64 / 1e9)
+}
+
 pub fn name(signal: i32) -> &'static str {
     match signal {
         libc::SIGTERM => "SIGTERM",
@@ -57,6 +73,7 @@ mod tests {
         // SAFETY: raising a handled signal in this process runs `record` and returns.
         unsafe { libc::raise(libc::SIGUSR2) };
         assert_eq!(received(), Some(libc::SIGUSR2));
+        assert!(seconds_since().is_some_and(|s| (0.0..1.0).contains(&s)));
         assert_eq!(name(libc::SIGTERM), "SIGTERM");
     }
 }

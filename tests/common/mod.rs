@@ -218,17 +218,124 @@ pub fn wait_for_line(reader: impl std::io::Read, needle: &str) -> String {
     panic!("no line with {needle:?} before the end of output:\n{seen}");
 }
 
+/// A command running in the background, its stderr read line by line as it comes (by a thread,
+/// so that a hung command fails the test after two minutes instead of hanging it).
+pub struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub log: String,
+}
+
+const RUNNING_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl Running {
+    pub fn start(cmd: &mut Command, dir: &Path) -> Running {
+        use std::io::BufRead;
+        let mut child =
+            cmd.current_dir(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let err = child.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines, log: String::new() }
+    }
+
+    /// Reads stderr until a line contains `needle`; panics at the end of output or after two
+    /// minutes.
+    pub fn wait_for(&mut self, needle: &str) {
+        loop {
+            match self.lines.recv_timeout(RUNNING_LIMIT) {
+                Ok(line) => {
+                    let found = line.contains(needle);
+                    self.log += &line;
+                    self.log.push('\n');
+                    if found {
+                        return;
+                    }
+                }
+                Err(_) => panic!("no line with {needle:?}:\n{}", self.log),
+            }
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.pid(), signal) };
+    }
+
+    /// Waits for the end (killing the command after two minutes): exit status (None if killed
+    /// by a signal), the whole stderr, and how long the wait took.
+    pub fn finish(mut self) -> (Option<i32>, String, std::time::Duration) {
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > RUNNING_LIMIT {
+                let _ = self.child.kill();
+                panic!("still running after {RUNNING_LIMIT:?}:\n{}", self.log);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        let took = start.elapsed();
+        while let Ok(line) = self.lines.recv_timeout(std::time::Duration::from_secs(5)) {
+            self.log += &line;
+            self.log.push('\n');
+        }
+        (status.code(), self.log, took)
+    }
+}
+
 /// Runs `cmd` in `dir`, sends it `signal` once a stderr line contains `after`, and returns its
 /// exit status and everything it wrote to stderr.
 pub fn interrupt(cmd: &mut Command, dir: &Path, after: &str, signal: i32) -> (Option<i32>, String) {
-    let mut child =
-        cmd.current_dir(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let mut log = wait_for_line(&mut err, after);
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(child.id() as i32, signal) };
-    std::io::Read::read_to_string(&mut err, &mut log).unwrap();
-    (child.wait().unwrap().code(), log)
+    let mut run = Running::start(cmd, dir);
+    run.wait_for(after);
+    run.signal(signal);
+    let (code, log, _) = run.finish();
+    (code, log)
+}
+
+/// A tmpfs of `size` (e.g. "4k") mounted for a test, unmounted when dropped; `None`, with a line
+/// saying the test part was skipped, when this process cannot mount (not root).
+pub struct Tmpfs(pub tempfile::TempDir);
+
+impl Tmpfs {
+    pub fn mount(size: &str, options: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = if options.is_empty() { format!("size={size}") } else { format!("size={size},{options}") };
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &opts, "tmpfs", dir.path().to_str().unwrap()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            Some(Tmpfs(dir))
+        } else {
+            eprintln!(
+                "SKIPPED: cannot mount a {size} tmpfs here (needs root); the full file system case was not tested"
+            );
+            None
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
 }
 
 /// Checks a results file written after a stop signal: valid, marked incomplete with the

@@ -22,7 +22,7 @@ use crate::machine;
 use crate::model::scaling_laws::{self, SerialFractionFit};
 use crate::model::stats::Summary;
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, PerRankRows, Results, Stopped, Table, Values};
+use crate::output::{console, AttrValue, PerRankRows, Recorder, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::{gib, RunContext};
 use crate::run::failure::{Failure, Outcome};
@@ -87,7 +87,7 @@ impl Experiment for Amdahl {
         },
         Group {
             path: "amdahl/per_rank",
-            about: "Written collectively, one row per rank.",
+            about: "One row per rank, gathered to rank 0.",
             datasets: &[field(
                 "parallel_phase_median_s",
                 "s",
@@ -105,8 +105,8 @@ impl Experiment for Amdahl {
         ThreadRequest::Resolve(args.threads.count)
     }
 
-    fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &AmdahlArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -201,6 +201,17 @@ struct Checksums {
     worker_max: u64,
 }
 
+/// How a run's work is cut into pieces that can be abandoned: iterations per piece (about
+/// `PIECE_SECONDS` of work), and whether to abandon (a stop signal arrived on this rank).
+#[derive(Clone, Copy)]
+struct Pieces<'a> {
+    iterations: u64,
+    abandon: &'a (dyn Fn() -> bool + Sync),
+}
+
+/// Work between two looks at the stop flag: a stop ends a run within this.
+const PIECE_SECONDS: f64 = 0.02;
+
 struct Run {
     elapsed: f64,
     serial_phase: f64,
@@ -209,7 +220,8 @@ struct Run {
 }
 
 /// One timed run of `point` on the ranks of `sub`: serial phase on rank 0 while the others wait
-/// for its result, then the parallel phase on every rank's threads.
+/// for its result, then the parallel phase on every rank's threads. A stop abandons the work but
+/// not the collectives, so every rank still makes the same MPI calls; the caller drops the run.
 fn run_once(
     sub: &SimpleCommunicator,
     pool: &rayon::ThreadPool,
@@ -217,6 +229,7 @@ fn run_once(
     point: Point,
     load: Workload,
     lose_iteration: bool,
+    pieces: Pieces,
 ) -> Run {
     let root = sub.process_at_rank(0);
     let rank = sub.rank() as usize;
@@ -224,7 +237,8 @@ fn run_once(
     let t0 = mpi::time();
     let mut serial = 0u64;
     if rank == 0 {
-        serial = work.run(0, SERIAL_BASE..SERIAL_BASE + load.serial_iterations);
+        let range = SERIAL_BASE..SERIAL_BASE + load.serial_iterations;
+        serial = work.run_abandonable(0, range, pieces.iterations, pieces.abandon).unwrap_or(0);
     }
     root.broadcast_into(&mut serial);
     let t_serial = mpi::time();
@@ -240,7 +254,7 @@ fn run_once(
             if lose_iteration && worker + 1 == point.workers() && !range.is_empty() {
                 range.end -= 1;
             }
-            work.run(j, range)
+            work.run_abandonable(j, range, pieces.iterations, pieces.abandon).unwrap_or(0)
         })
     });
     let t_busy = mpi::time();
@@ -329,7 +343,7 @@ fn worker_rate(kernel: KernelKind, seconds_per_iteration: f64) -> Option<(f64, &
     }
 }
 
-fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<Results> {
+fn run(ctx: &RunContext, args: &AmdahlArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let common = &args.common;
     let sweep = args.sweep.unwrap_or(if ctx.size > 1 { Sweep::Ranks } else { Sweep::Threads });
     let points = plan_sweep(sweep, ctx.size, ctx.threads, args.ranks.as_deref()).map_err(Failure::usage)?;
@@ -377,20 +391,44 @@ fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<Results> {
 
     // Test hook: the last worker skips one iteration on the last point.
     let inject_fault = crate::run::failure::injected("lose-iteration");
+    let abandon = || crate::run::signals::received().is_some();
+    let pieces = Pieces { iterations: (PIECE_SECONDS / seconds_per_iteration).ceil() as u64, abandon: &abandon };
+    recorder.expect(points.len(), "points");
     let mut measured = Vec::new();
     let mut my_busy = Vec::new();
     let mut reference: Option<Checksums> = None;
     let mut stopped = None;
-    for &point in &points {
+    // The tables (rank 0's) and per-rank rows of the points completed so far.
+    let results = |measured: &[Measured], my_busy: &[f64], reference: Option<Checksums>| {
+        let mut tables = Vec::new();
+        if let (true, Some(reference)) = (ctx.is_root() && !measured.is_empty(), reference) {
+            tables.push(analyse(measured, args, sweep, seconds_per_iteration, load, reference, array_bytes).0);
+        }
+        // Every rank stopped after the same run, so each holds one entry per completed point.
+        let per_rank = if my_busy.is_empty() {
+            Vec::new()
+        } else {
+            let row = my_busy.to_vec();
+            vec![PerRankRows { group: "amdahl/per_rank".into(), name: "parallel_phase_median_s", units: "s", row }]
+        };
+        Results { tables, per_rank, stopped: None }
+    };
+    'points: for &point in &points {
         let participating = ctx.rank < point.ranks;
         let color = if participating { Color::with_value(0) } else { Color::undefined() };
         let sub = ctx.world.split_by_color(color);
         let (mut times, mut serial_phases, mut busy) = (Vec::new(), Vec::new(), Vec::new());
         let mut verdict = Ok(());
         for rep in 0..args.warmup + args.repeats {
-            if let Some(sub) = &sub {
-                let lose_iteration = inject_fault && Some(&point) == points.last();
-                let run = run_once(sub, &pool, work.as_ref(), point, load, lose_iteration);
+            let lose_iteration = inject_fault && Some(&point) == points.last();
+            let run = sub.as_ref().map(|sub| run_once(sub, &pool, work.as_ref(), point, load, lose_iteration, pieces));
+            // Idle ranks make the same calls, so every rank stops after the same run; a run cut
+            // short is not a measurement, and a point cut short is dropped.
+            if let Some(signal) = ctx.stop_requested() {
+                stopped = Some(signal);
+                break 'points;
+            }
+            if let Some(run) = run {
                 let reference = *reference.get_or_insert(run.checksums);
                 if ctx.is_root() && verdict.is_ok() {
                     verdict = verify(run.checksums, &reference, load, point);
@@ -402,17 +440,8 @@ fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<Results> {
                     busy.push(run.busy);
                 }
             }
-            // Idle ranks make the same calls, so every rank stops after the same run.
-            if let Some(signal) = ctx.stop_requested() {
-                stopped = Some(signal);
-                break;
-            }
         }
         ctx.agree(verdict.map_err(Failure::failed))?;
-        if stopped.is_some() {
-            // A point cut short is not a measurement: keep only the completed ones.
-            break;
-        }
         my_busy.push(Summary::of(&busy).map_or(f64::NAN, |s| s.median));
         if ctx.is_root() {
             let times = Summary::of(&times).expect("rank 0 takes part in every point");
@@ -420,25 +449,21 @@ fn run(ctx: &RunContext, args: &AmdahlArgs) -> Outcome<Results> {
             let serial_phase_median = Summary::of(&serial_phases).map_or(f64::NAN, |s| s.median);
             measured.push(Measured { point, times, serial_phase_median });
         }
+        if let Some(signal) = recorder.step(ctx, my_busy.len(), || results(&measured, &my_busy, reference))? {
+            stopped = Some(signal);
+            break;
+        }
     }
     drop(progress);
-    let mut tables = Vec::new();
     if ctx.is_root() && !measured.is_empty() {
         let reference = reference.expect("rank 0 ran every completed point");
         let (table, lesson) = analyse(&measured, args, sweep, seconds_per_iteration, load, reference, array_bytes);
         print!("{}", console::render(&table));
         println!("{lesson}");
-        tables.push(table);
     }
-    // Every rank stopped after the same run, so each holds one entry per completed point.
-    let completed = my_busy.len();
-    let per_rank = if completed > 0 {
-        vec![PerRankRows { group: "amdahl/per_rank".into(), name: "parallel_phase_median_s", units: "s", row: my_busy }]
-    } else {
-        Vec::new()
-    };
-    let stopped = stopped.map(|s| Stopped::after(s, completed, points.len(), "points"));
-    Ok(Results { tables, per_rank, stopped })
+    let mut results = results(&measured, &my_busy, reference);
+    results.stopped = stopped.map(|s| recorder.stopped(s, my_busy.len()));
+    Ok(results)
 }
 
 /// The result table and the lesson in one line, from rank 0's measurements.

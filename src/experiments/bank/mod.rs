@@ -15,7 +15,7 @@ use crate::kernels::bank::{lost_transfers, pause, run_threads, Guard};
 use crate::model::stats::Summary;
 use crate::mpi::rma::{Cell, Lock};
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, Results, Table, Values};
+use crate::output::{Recorder, console, AttrValue, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -68,8 +68,8 @@ impl Experiment for Bank {
         ThreadRequest::Fixed(1, "ranks run one thread; the thread modes start --workers threads on rank 0")
     }
 
-    fn run(ctx: &RunContext, args: &BankArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &BankArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -146,24 +146,27 @@ fn run_mode(ctx: &RunContext, window: Option<&Cell>, mode: Mode, s: &Setup) -> O
     // Rank r makes transfers r, r + ranks, ...
     let mine = (ctx.rank..s.transfers).step_by(ctx.size).count();
     let mut private_ok = Ok(());
+    // A stop ends the transfers early; the caller then drops the run.
+    let stopping = || crate::run::signals::received().is_some();
     // The account itself, on rank 0, unless a mode changes it.
     let mut balance = s.initial;
     match mode {
         Mode::Threads(guard) => {
             if ctx.is_root() {
-                balance = run_threads(guard, s.workers, s.transfers, s.initial, s.amount, s.delay, s.drop_lock);
+                balance = run_threads(guard, s.workers, s.transfers, s.initial, s.amount, s.delay, s.drop_lock, &stopping);
             }
         }
         Mode::RanksPrivate => {
             // The account as a forked child sees it: its own copy, which the parent never sees.
-            let mut copy = s.initial;
-            for _ in 0..mine {
+            let (mut copy, mut made) = (s.initial, 0);
+            for _ in (0..mine).take_while(|_| !stopping()) {
                 let read = copy;
                 pause(s.delay);
                 pause(s.delay);
                 copy = read + s.amount;
+                made += 1;
             }
-            let expected = s.initial + s.amount * mine as i64;
+            let expected = s.initial + s.amount * made;
             if copy != expected {
                 private_ok = Err(Failure::failed(format!(
                     "rank {}'s private copy ended at {copy}, expected {expected}",
@@ -173,7 +176,7 @@ fn run_mode(ctx: &RunContext, window: Option<&Cell>, mode: Mode, s: &Setup) -> O
         }
         Mode::RanksShared(lock) => {
             let lock = if s.drop_lock { Lock::Shared } else { lock };
-            for _ in 0..mine {
+            for _ in (0..mine).take_while(|_| !stopping()) {
                 let epoch = cell().lock(lock);
                 let read = epoch.load();
                 pause(s.delay);
@@ -183,7 +186,7 @@ fn run_mode(ctx: &RunContext, window: Option<&Cell>, mode: Mode, s: &Setup) -> O
             }
         }
         Mode::RanksAtomic => {
-            for _ in 0..mine {
+            for _ in (0..mine).take_while(|_| !stopping()) {
                 let epoch = cell().lock(Lock::Shared);
                 pause(s.delay);
                 epoch.fetch_add(s.amount);
@@ -213,7 +216,7 @@ struct Row {
 /// Most threads the thread modes start: each is a real OS thread.
 const MAX_WORKERS: usize = 10_000;
 
-fn run(ctx: &RunContext, args: &BankArgs) -> Outcome<Results> {
+fn run(ctx: &RunContext, args: &BankArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let workers = args.workers.unwrap_or(args.transfers);
     if workers > MAX_WORKERS {
         return Err(Failure::usage(format!(
@@ -242,11 +245,45 @@ fn run(ctx: &RunContext, args: &BankArgs) -> Outcome<Results> {
     }
     let window = cell.as_ref().ok();
 
+    let modes: Vec<Mode> = Mode::ALL.into_iter().filter(|m| window.is_some() || !m.needs_window()).collect();
+    recorder.expect(modes.len(), "modes");
+    // Rank 0's table of the modes run so far.
+    let table = |rows: &[Row]| {
+        if !ctx.is_root() {
+            return Vec::new();
+        }
+        let mut t = Table::new("bank");
+        t.column("mode", "1", Values::Str(rows.iter().map(|r| r.mode.name().to_string()).collect()))
+            .column("workers", "1", Values::U64(rows.iter().map(|r| r.workers as u64).collect()))
+            .column("balance_eur", "EUR", Values::U64(rows.iter().map(|r| r.worst_balance as u64).collect()))
+            .column("expected_eur", "EUR", Values::U64(vec![expected as u64; rows.len()]))
+            .column("lost", "1", Values::U64(rows.iter().map(|r| r.lost_max).collect()))
+            .column("lost_min", "1", Values::U64(rows.iter().map(|r| r.lost_min).collect()))
+            .column("time_min_s", "s", Values::F64(rows.iter().map(|r| r.time.min).collect()))
+            .column("time_median_s", "s", Values::F64(rows.iter().map(|r| r.time.median).collect()))
+            .column("time_max_s", "s", Values::F64(rows.iter().map(|r| r.time.max).collect()));
+        t.attr("transfers", AttrValue::U64(setup.transfers as u64))
+            .attr("amount_eur", AttrValue::U64(args.amount))
+            .attr("initial_eur", AttrValue::U64(args.initial))
+            .attr("delay_us", AttrValue::U64(args.delay_us))
+            .attr("repeats", AttrValue::U64(args.repeats as u64))
+            .attr("validated", AttrValue::U64(1))
+            .attr("python_reference", AttrValue::Str(PYTHON_REFERENCE.into()));
+        for (name, value) in super::window_attributes(cell.as_ref().map(|c| &c.reach).map_err(String::as_str)) {
+            t.attr(name, value);
+        }
+        vec![t]
+    };
     let mut rows = Vec::new();
-    for mode in Mode::ALL.into_iter().filter(|m| window.is_some() || !m.needs_window()) {
+    let mut stopped = None;
+    'modes: for mode in modes {
         let (mut balances, mut times) = (Vec::new(), Vec::new());
         for _ in 0..args.repeats {
             let (balance, time) = run_mode(ctx, window, mode, &setup)?;
+            if let Some(signal) = ctx.stop_requested() {
+                stopped = Some(signal);
+                break 'modes;
+            }
             let lost = lost_transfers(balance, setup.initial, setup.amount, setup.transfers)
                 .map_err(|e| Failure::failed(format!("validation failed in mode {}: {e}", mode.name())))?;
             if mode.must_be_exact() && lost != 0 {
@@ -269,39 +306,26 @@ fn run(ctx: &RunContext, args: &BankArgs) -> Outcome<Results> {
             lost_min,
             time: Summary::of(&times).expect("at least one repeat"),
         });
+        if let Some(signal) = recorder.step(ctx, rows.len(), || Results::complete(table(&rows)))? {
+            stopped = Some(signal);
+            break;
+        }
     }
 
-    let mut tables = Vec::new();
-    if ctx.is_root() {
-        let mut t = Table::new("bank");
-        t.column("mode", "1", Values::Str(rows.iter().map(|r| r.mode.name().to_string()).collect()))
-            .column("workers", "1", Values::U64(rows.iter().map(|r| r.workers as u64).collect()))
-            .column("balance_eur", "EUR", Values::U64(rows.iter().map(|r| r.worst_balance as u64).collect()))
-            .column("expected_eur", "EUR", Values::U64(vec![expected as u64; rows.len()]))
-            .column("lost", "1", Values::U64(rows.iter().map(|r| r.lost_max).collect()))
-            .column("lost_min", "1", Values::U64(rows.iter().map(|r| r.lost_min).collect()))
-            .column("time_min_s", "s", Values::F64(rows.iter().map(|r| r.time.min).collect()))
-            .column("time_median_s", "s", Values::F64(rows.iter().map(|r| r.time.median).collect()))
-            .column("time_max_s", "s", Values::F64(rows.iter().map(|r| r.time.max).collect()));
-        t.attr("transfers", AttrValue::U64(setup.transfers as u64))
-            .attr("amount_eur", AttrValue::U64(args.amount))
-            .attr("initial_eur", AttrValue::U64(args.initial))
-            .attr("delay_us", AttrValue::U64(args.delay_us))
-            .attr("repeats", AttrValue::U64(args.repeats as u64))
-            .attr("validated", AttrValue::U64(1))
-            .attr("python_reference", AttrValue::Str(PYTHON_REFERENCE.into()));
-        for (name, value) in super::window_attributes(cell.as_ref().map(|c| &c.reach).map_err(String::as_str)) {
-            t.attr(name, value);
-        }
-        print!("{}", console::render(&t));
+    let tables = table(&rows);
+    if let Some(t) = tables.first() {
+        print!("{}", console::render(t));
         println!(
             "balance and lost are the worst of {} runs. Unlocked read-modify-writes lose updates; a lock or one atomic add per transfer never does, and costs parallelism: the locked modes take as long as one worker doing every transfer. Private copies (forked processes) leave the account at {} EUR. The course, in CPython: 201 EUR with threads, 1 EUR with processes.",
             args.repeats, setup.initial
         );
-        tables.push(t);
     }
+    // Collective: every rank frees the window here.
     drop(cell);
-    Ok(Results::complete(tables))
+    let done = rows.len();
+    let mut results = Results::complete(tables);
+    results.stopped = stopped.map(|s| recorder.stopped(s, done));
+    Ok(results)
 }
 
 #[cfg(test)]

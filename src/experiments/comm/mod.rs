@@ -16,7 +16,7 @@ use crate::model::stats::Summary;
 use crate::mpi::message::{self, first_mismatch};
 use crate::mpi::requests::Window;
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, PerRankRows, Results, Stopped, Table, Values};
+use crate::output::{console, AttrValue, PerRankRows, Recorder, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::{gib, RunContext};
 use crate::run::failure::{Failure, Outcome};
@@ -36,7 +36,7 @@ impl Experiment for Comm {
     const SCHEMA: &'static [Group] = &[
         Group {
             path: "comm",
-            about: "With --all-pairs, the latency matrix, written collectively, one row per rank.",
+            about: "With --all-pairs, the latency matrix: one row per rank, gathered to rank 0.",
             datasets: &[field(
                 "latency_matrix",
                 "us",
@@ -109,8 +109,8 @@ impl Experiment for Comm {
         ThreadRequest::Fixed(1, "single-threaded experiment")
     }
 
-    fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -284,6 +284,16 @@ fn stream(
     directions * (n * window * iters) as f64 / (mpi::time() - t0) / 1e6
 }
 
+/// Whether either rank of a pair received a stop signal: both learn it from one exchange, so
+/// both leave their timed loops at the same point (the other ranks learn it after the pair).
+fn pair_stopping(world: &SimpleCommunicator, peer: i32) -> bool {
+    let other = world.process_at_rank(peer);
+    let mine = crate::run::signals::received().unwrap_or(0);
+    let mut theirs = 0;
+    mpi::point_to_point::send_receive_into(&mine, &other, &mut theirs, &other);
+    mine != 0 || theirs != 0
+}
+
 /// The check pass for one pair and size: a patterned message there and back, every byte checked.
 fn check_pair(
     world: &SimpleCommunicator,
@@ -452,7 +462,7 @@ fn summary(samples: &[f64]) -> Summary {
     Summary::of(samples).expect("at least one repeat")
 }
 
-fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
+fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Results> {
     if ctx.size < 2 {
         return Err(Failure::usage(
             "comm measures messages between ranks and needs at least 2; launch it with mpirun -n 2 (or more)",
@@ -500,8 +510,27 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
     let collective_steps: usize = OPS.iter().map(|op| op.sizes(&sizes, ctx.size).len()).sum();
     let steps = pairs.len() * sizes.len() + matrix_pairs + collective_steps;
     let progress = Progress::new("comm", steps as u64, ctx.is_root() && !args.common.quiet);
+    recorder.expect(steps, "measurements");
     let mut stopped = None;
     let mut done = 0usize;
+    let matrix_bytes = sizes[0] as usize;
+    // The tables (rank 0's) and the latency matrix (once complete) of what is measured so far.
+    let results = |p2p: &Pt2ptRows, coll: &CollectiveRows, matrix_row: &[f64], done: usize| {
+        let tables = if ctx.is_root() {
+            let (p2p_table, hockney_table, _) = point_to_point_tables(p2p, args, matrix_bytes, validate);
+            vec![p2p_table, hockney_table, collective_table(coll, ctx.size, args, validate)]
+        } else {
+            Vec::new()
+        };
+        let per_rank = if args.all_pairs && done >= pairs.len() * sizes.len() + matrix_pairs {
+            vec![PerRankRows { group: "comm".into(), name: "latency_matrix", units: "us", row: matrix_row.to_vec() }]
+        } else {
+            Vec::new()
+        };
+        Results { tables, per_rank, stopped: None }
+    };
+    let mut coll = CollectiveRows::default();
+    let mut matrix_row = vec![f64::NAN; ctx.size];
 
     // Point to point.
     let mut p2p = Pt2ptRows::default();
@@ -525,10 +554,16 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
                     checked = check_pair(world, is_src, peer, n, corrupt_message, &mut b);
                 }
                 for _ in 0..args.repeats {
+                    if pair_stopping(world, peer) {
+                        break;
+                    }
                     latency.push(ping_pong(world, is_src, peer, n, iters, warmup, &mut b));
                 }
                 for both in [false, true] {
                     for _ in 0..args.repeats {
+                        if pair_stopping(world, peer) {
+                            break;
+                        }
                         let rate = stream(world, is_src, peer, n, iters, warmup, args.window, both, &mut win, &mut b);
                         if both {
                             bibandwidth.push(rate)
@@ -539,6 +574,11 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
                 }
             }
             ctx.agree(checked.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
+            // The pair may have cut its loops short; a size cut short is dropped.
+            if let Some(s) = ctx.stop_requested() {
+                stopped = Some(s);
+                break 'pairs;
+            }
             progress.advance();
             if ctx.is_root() {
                 p2p.kind.push(pair.kind().into());
@@ -550,7 +590,7 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
                 p2p.bibandwidth.push(summary(&bibandwidth).median);
             }
             done += 1;
-            if let Some(s) = ctx.stop_requested() {
+            if let Some(s) = recorder.step(ctx, done, || results(&p2p, &coll, &matrix_row, done))? {
                 stopped = Some(s);
                 break 'pairs;
             }
@@ -565,8 +605,6 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
     }
 
     // Every pair's small-message latency: row r of the matrix is rank r's.
-    let mut matrix_row = vec![f64::NAN; ctx.size];
-    let matrix_bytes = sizes[0] as usize;
     if args.all_pairs && stopped.is_none() {
         'matrix: for i in 0..ctx.size {
             for j in i + 1..ctx.size {
@@ -579,7 +617,7 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
                 }
                 progress.advance();
                 done += 1;
-                if let Some(s) = ctx.stop_requested() {
+                if let Some(s) = recorder.step(ctx, done, || results(&p2p, &coll, &matrix_row, done))? {
                     stopped = Some(s);
                     break 'matrix;
                 }
@@ -589,7 +627,6 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
     }
 
     // Collectives.
-    let mut coll = CollectiveRows::default();
     if stopped.is_none() {
         'ops: for op in OPS {
             for size in op.sizes(&sizes, ctx.size) {
@@ -599,8 +636,14 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
                 let checked =
                     if validate { check_collective(world, op, n, corrupt_collective, &mut b) } else { Ok(()) };
                 ctx.agree(checked.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
-                let times: Vec<f64> =
-                    (0..args.repeats).map(|_| time_collective(world, op, n, iters, warmup, &mut b)).collect();
+                let mut times = Vec::with_capacity(args.repeats);
+                for _ in 0..args.repeats {
+                    if let Some(s) = ctx.stop_requested() {
+                        stopped = Some(s);
+                        break 'ops;
+                    }
+                    times.push(time_collective(world, op, n, iters, warmup, &mut b));
+                }
                 progress.advance();
                 if ctx.is_root() {
                     coll.op.push(op.name().into());
@@ -608,7 +651,7 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
                     coll.time.push(summary(&times));
                 }
                 done += 1;
-                if let Some(s) = ctx.stop_requested() {
+                if let Some(s) = recorder.step(ctx, done, || results(&p2p, &coll, &matrix_row, done))? {
                     stopped = Some(s);
                     break 'ops;
                 }
@@ -618,24 +661,16 @@ fn run(ctx: &RunContext, args: &CommArgs) -> Outcome<Results> {
     }
     drop(progress);
 
-    let mut tables = Vec::new();
+    let mut results = results(&p2p, &coll, &matrix_row, done);
     if ctx.is_root() {
-        let (p2p_table, hockney_table, lesson) = point_to_point_tables(&p2p, args, matrix_bytes, validate);
-        let coll_table = collective_table(&coll, ctx.size, args, validate);
-        for table in [&p2p_table, &hockney_table, &coll_table] {
+        for table in &results.tables {
             println!("{}:", table.name);
             print!("{}", console::render(table));
         }
-        println!("{lesson}");
-        tables = vec![p2p_table, hockney_table, coll_table];
+        println!("{}", point_to_point_tables(&p2p, args, matrix_bytes, validate).2);
     }
-    let per_rank = if args.all_pairs && done >= pairs.len() * sizes.len() + matrix_pairs {
-        vec![PerRankRows { group: "comm".into(), name: "latency_matrix", units: "us", row: matrix_row }]
-    } else {
-        Vec::new()
-    };
-    let stopped = stopped.map(|s| Stopped::after(s, done, steps, "measurements"));
-    Ok(Results { tables, per_rank, stopped })
+    results.stopped = stopped.map(|s| recorder.stopped(s, done));
+    Ok(results)
 }
 
 /// The point-to-point table, the Hockney table and the lesson, from rank 0's rows.

@@ -330,5 +330,6 @@ mod tests {
         assert_eq!(bytes(65536.0), "64 KiB");
         assert_eq!(bytes(20485.0), "20 KiB");
         assert_eq!(bytes(1.5 * 1024.0 * 1024.0), "1.5 MiB");
+        assert_eq!(bytes(80.0 * 1024.0 * 1024.0 * 1024.0), "80 GiB");
     }
 }

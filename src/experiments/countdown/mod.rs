@@ -13,7 +13,7 @@ use crate::cli::{CommonArgs, ThreadRequest};
 use crate::kernels::countdown::countdown;
 use crate::model::stats::Summary;
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, Results, Table, Values};
+use crate::output::{Recorder, console, AttrValue, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -58,8 +58,8 @@ impl Experiment for Countdown {
         ThreadRequest::Resolve(args.threads.count)
     }
 
-    fn run(ctx: &RunContext, args: &CountdownArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &CountdownArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -112,7 +112,10 @@ fn run_mode(ctx: &RunContext, pool: &rayon::ThreadPool, mode: &Mode, jobs: usize
             let worker = rank * mode.threads + t.index();
             let mine =
                 my_jobs(jobs, mode.ranks * mode.threads, worker).saturating_sub(usize::from(skip && worker == 0));
-            ((0..mine).map(|_| countdown(n)).sum(), mine as u64)
+            // A stop ends the run within a millisecond; the caller drops the run.
+            let stopping = || crate::run::signals::received().is_some();
+            let ran: Vec<u64> = (0..mine).map_while(|_| (!stopping()).then(|| countdown(n, &stopping))).collect();
+            (ran.iter().sum(), ran.len() as u64)
         });
         left = results.iter().map(|r| r.0).sum();
         done = results.iter().map(|r| r.1).sum();
@@ -123,7 +126,7 @@ fn run_mode(ctx: &RunContext, pool: &rayon::ThreadPool, mode: &Mode, jobs: usize
     (mpi::time() - t0, total_left, total_done)
 }
 
-fn run(ctx: &RunContext, args: &CountdownArgs) -> Outcome<Results> {
+fn run(ctx: &RunContext, args: &CountdownArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let modes = modes(ctx.size, ctx.threads);
     let jobs = if args.scale { ctx.size * ctx.threads } else { args.repeat };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -133,11 +136,17 @@ fn run(ctx: &RunContext, args: &CountdownArgs) -> Outcome<Results> {
     // One untimed run to warm clocks and threads.
     run_mode(ctx, &pool, &modes[0], 1, args.n.min(1_000_000));
 
+    recorder.expect(modes.len(), "modes");
     let mut rows = Vec::new();
-    for mode in &modes {
+    let mut stopped = None;
+    'modes: for mode in &modes {
         let mut times = Vec::new();
         for _ in 0..args.repeats {
             let (time, left, done) = run_mode(ctx, &pool, mode, jobs, args.n);
+            if let Some(signal) = ctx.stop_requested() {
+                stopped = Some(signal);
+                break 'modes;
+            }
             if left != 0 || done != jobs as u64 {
                 return Err(Failure::failed(format!(
                     "validation failed in mode {}: {done} of {jobs} countdowns done, {left} left over",
@@ -147,10 +156,38 @@ fn run(ctx: &RunContext, args: &CountdownArgs) -> Outcome<Results> {
             times.push(time);
         }
         rows.push((mode, Summary::of(&times).expect("at least one repeat")));
+        if let Some(signal) = recorder.step(ctx, rows.len(), || Results::complete(table(ctx, &rows, args, jobs)))? {
+            stopped = Some(signal);
+            break;
+        }
     }
 
+    let tables = table(ctx, &rows, args, jobs);
+    if let Some(t) = tables.first() {
+        print!("{}", console::render(t));
+        let serial = rows[0].1.median;
+        let threads = rows.iter().find(|(m, _)| m.name == "threads");
+        println!(
+            "{}",
+            match threads {
+                Some((m, s)) => format!(
+                    "Threads scale here: {} threads ran {jobs} countdowns ×{} faster than one. No interpreter lock: in CPython 2 threads took 8.0 s against 7.9 s serially, and only processes helped (4.2 s).",
+                    m.threads,
+                    console::format_number(serial / s.median)
+                ),
+                None => "No thread mode: each rank has one thread here (give --threads 2, or bind ranks to more CPUs). In CPython 2 threads took 8.0 s against 7.9 s serially, and only processes helped (4.2 s).".to_string(),
+            }
+        );
+    }
+    let mut results = Results::complete(tables);
+    results.stopped = stopped.map(|s| recorder.stopped(s, rows.len()));
+    Ok(results)
+}
+
+/// Rank 0's table of the modes measured (none elsewhere, or before any mode completed).
+fn table(ctx: &RunContext, rows: &[(&Mode, Summary)], args: &CountdownArgs, jobs: usize) -> Vec<Table> {
     let mut tables = Vec::new();
-    if ctx.is_root() {
+    if ctx.is_root() && !rows.is_empty() {
         let serial = rows[0].1.median;
         let mut t = Table::new("countdown");
         t.column("mode", "1", Values::Str(rows.iter().map(|(m, _)| m.name.to_string()).collect()))
@@ -171,22 +208,9 @@ fn run(ctx: &RunContext, args: &CountdownArgs) -> Outcome<Results> {
                         .into(),
                 ),
             );
-        print!("{}", console::render(&t));
-        let threads = rows.iter().find(|(m, _)| m.name == "threads");
-        println!(
-            "{}",
-            match threads {
-                Some((m, s)) => format!(
-                    "Threads scale here: {} threads ran {jobs} countdowns ×{} faster than one. No interpreter lock: in CPython 2 threads took 8.0 s against 7.9 s serially, and only processes helped (4.2 s).",
-                    m.threads,
-                    console::format_number(serial / s.median)
-                ),
-                None => "No thread mode: each rank has one thread here (give --threads 2, or bind ranks to more CPUs). In CPython 2 threads took 8.0 s against 7.9 s serially, and only processes helped (4.2 s).".to_string(),
-            }
-        );
         tables.push(t);
     }
-    Ok(Results::complete(tables))
+    tables
 }
 
 #[cfg(test)]

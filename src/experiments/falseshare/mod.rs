@@ -13,7 +13,7 @@ use crate::kernels::falseshare::{check, increment, Packed, Padded};
 use crate::machine::affinity;
 use crate::machine::topology::Topology;
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, Results, Table, Values};
+use crate::output::{Recorder, console, AttrValue, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -58,8 +58,8 @@ impl Experiment for Falseshare {
         ThreadRequest::Resolve(args.threads.count)
     }
 
-    fn run(ctx: &RunContext, args: &FalseshareArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &FalseshareArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -88,23 +88,27 @@ fn placements(topology: &Topology, allowed: &[usize], threads: usize) -> Vec<(&'
 }
 
 /// Best time of `repeats` runs of every thread incrementing its counter `iters` times, and the
-/// verdict on the counts.
+/// verdict on the counts; `None` when a stop signal cut it short.
 fn run_layout(
     pool: &rayon::ThreadPool,
     packed: bool,
     threads: usize,
     iters: u64,
     repeats: usize,
-) -> (f64, Result<(), String>) {
+) -> Option<(f64, Result<(), String>)> {
+    let abandon = || crate::run::signals::received().is_some();
     let mut best = f64::INFINITY;
     let mut verdict = Ok(());
     for _ in 0..repeats {
         let (p, q) = (Packed::new(threads), Padded::new(threads));
         let start = std::time::Instant::now();
-        pool.broadcast(|t| {
+        let finished = pool.broadcast(|t| {
             let counter = if packed { &p.0[t.index()] } else { &q.0[t.index()].0 };
-            increment(counter, iters);
+            increment(counter, iters, &abandon)
         });
+        if finished.contains(&false) {
+            return None;
+        }
         best = best.min(start.elapsed().as_secs_f64());
         // Test hook: one increment lost, which the count check must catch.
         if crate::run::failure::injected("lose-increment") {
@@ -114,10 +118,10 @@ fn run_layout(
         let counts = if packed { check(p.0.iter(), iters) } else { check(q.0.iter().map(|l| &l.0), iters) };
         verdict = verdict.and(counts);
     }
-    (best, verdict)
+    Some((best, verdict))
 }
 
-fn run(ctx: &RunContext, args: &FalseshareArgs) -> Outcome<Results> {
+fn run(ctx: &RunContext, args: &FalseshareArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let threads = ctx.threads;
     if threads < 2 {
         return Err(Failure::usage(
@@ -134,10 +138,12 @@ fn run(ctx: &RunContext, args: &FalseshareArgs) -> Outcome<Results> {
         .unwrap_or(64);
 
     // Only node leaders measure; rank 0 reports its node (each node would tell the same story).
+    // The measurement is one step: a stop ends it within a few ms, keeping the layouts done.
+    recorder.expect(1, "measurement");
     let mut rows: Vec<(&str, &str, f64)> = Vec::new();
     let mut verdict = Ok(());
     if measuring {
-        for (name, cpus) in &places {
+        'places: for (name, cpus) in &places {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
@@ -148,16 +154,19 @@ fn run(ctx: &RunContext, args: &FalseshareArgs) -> Outcome<Results> {
                 break;
             }
             for (layout, packed) in [("packed", true), ("padded", false)] {
-                let (time, counts) = run_layout(&pool, packed, threads, args.iters, args.repeats);
+                let Some((time, counts)) = run_layout(&pool, packed, threads, args.iters, args.repeats) else {
+                    break 'places;
+                };
                 verdict = verdict.and(counts);
                 rows.push((name, layout, time));
             }
         }
     }
+    let stopped = ctx.stop_requested();
     ctx.agree(verdict.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
 
     // Only rank 0 knows whether it found CPUs to pin to; every rank must hear it (they hung).
-    let pinned = if ctx.is_root() && rows.is_empty() {
+    let pinned = if ctx.is_root() && rows.is_empty() && stopped.is_none() {
         Err(Failure::usage(format!(
             "rank 0 has no {threads} CPUs on distinct cores or hyperthreads to pin to: bind it to more CPUs"
         )))
@@ -196,7 +205,9 @@ fn run(ctx: &RunContext, args: &FalseshareArgs) -> Outcome<Results> {
         println!("Lesson: pad per-thread data to its own cache line; the cost is paid even though no data is shared.");
         tables.push(t);
     }
-    Ok(Results::complete(tables))
+    let mut results = Results::complete(tables);
+    results.stopped = stopped.map(|s| recorder.stopped(s, 0));
+    Ok(results)
 }
 
 #[cfg(test)]

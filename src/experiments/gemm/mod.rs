@@ -14,7 +14,7 @@ use crate::cli::{CommonArgs, ThreadRequest};
 use crate::kernels::gemm::{self, split, RESIDUAL_THRESHOLD};
 use crate::model::stats::Summary;
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, Results, Table, Values};
+use crate::output::{Recorder, console, AttrValue, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -68,8 +68,8 @@ impl Experiment for Gemm {
         ThreadRequest::Resolve(args.threads.count)
     }
 
-    fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &GemmArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -97,15 +97,22 @@ pub fn grid(p: usize) -> (usize, usize) {
 }
 
 /// Times `repeats` runs of `f` after one untimed one; returns the summary and `f`'s last value.
-fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> (Summary, T) {
+/// `abandon` is asked before each product: `None` once it says to stop.
+fn timed<T>(repeats: usize, mut abandon: impl FnMut() -> bool, mut f: impl FnMut() -> T) -> Option<(Summary, T)> {
+    if abandon() {
+        return None;
+    }
     let mut last = f();
     let mut times = Vec::with_capacity(repeats);
     for _ in 0..repeats {
+        if abandon() {
+            return None;
+        }
         let t0 = mpi::time();
         last = f();
         times.push(mpi::time() - t0);
     }
-    (Summary::of(&times).expect("at least one repeat"), last)
+    Some((Summary::of(&times).expect("at least one repeat"), last))
 }
 
 /// Test hook: one wrong entry in the product, which the check must catch.
@@ -126,13 +133,15 @@ fn check(row: &Row) -> Outcome<()> {
 }
 
 /// Rank 0's single-rank products at size n, for each implementation and thread count.
+/// Rank 0's products at size n, every implementation and thread count, each checked; `false`
+/// when a stop signal cut them short.
 fn local(
     n: usize,
     args: &GemmArgs,
     threads: &[usize],
     pools: &[rayon::ThreadPool],
     rows: &mut Vec<Row>,
-) -> Outcome<()> {
+) -> Outcome<bool> {
     let (a, b) = (gemm::fill(1, 0..n, 0..n), gemm::fill(2, 0..n, 0..n));
     let mut c = vec![0.0; n * n];
     for &implementation in &args.implementations {
@@ -141,11 +150,14 @@ fn local(
                 continue;
             }
             let blas_threads = crate::machine::blas::set_threads(if implementation == GemmImpl::Blas { t } else { 1 });
-            let (time, ()) = timed(args.repeats, || match implementation {
+            let stopping = || crate::run::signals::received().is_some();
+            let Some((time, ())) = timed(args.repeats, stopping, || match implementation {
                 GemmImpl::Naive => gemm::naive(&a, &b, &mut c, n),
                 GemmImpl::Blocked => gemm::blocked(&a, &b, &mut c, n, pool),
                 GemmImpl::Blas => gemm::blas(&a, &b, &mut c, n, n, n),
-            });
+            }) else {
+                return Ok(false);
+            };
             corrupt(&mut c, n * (n / 2) + n / 3);
             let row = Row {
                 implementation: implementation.name(),
@@ -160,7 +172,7 @@ fn local(
             rows.push(row);
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// This rank's place in the grid and its row and column communicators.
@@ -242,19 +254,26 @@ fn distributed_residual(world: &SimpleCommunicator, g: &Grid, n: usize, a: &[f64
     gemm::scaled_residual(&cx, &abx, &a_rows, &b_rows, &x)
 }
 
-/// SUMMA at size n on every rank: timed between barriers, checked, one row.
-fn distributed(ctx: &RunContext, g: &Grid, n: usize, repeats: usize) -> Outcome<Row> {
+/// SUMMA at size n on every rank: timed between barriers, checked, one row; `None` when a stop
+/// signal cut it short (every rank agrees before each product).
+fn distributed(ctx: &RunContext, g: &Grid, n: usize, repeats: usize) -> Outcome<Option<Row>> {
     let (rows, cols) = (split(n, g.rows, g.my_row), split(n, g.cols, g.my_col));
     let (a, b) = (gemm::fill(1, rows.clone(), cols.clone()), gemm::fill(2, rows.clone(), cols.clone()));
     let mut c = vec![0.0; rows.len() * cols.len()];
     let mut a_panel = vec![0.0; rows.len() * PANEL];
     let mut b_panel = vec![0.0; PANEL * cols.len()];
     let blas_threads = crate::machine::blas::set_threads(ctx.threads);
-    let (time, ()) = timed(repeats, || {
-        ctx.world.barrier();
-        summa(g, n, &a, &b, &mut c, &mut a_panel, &mut b_panel);
-        ctx.world.barrier();
-    });
+    let Some((time, ())) = timed(
+        repeats,
+        || ctx.stop_requested().is_some(),
+        || {
+            ctx.world.barrier();
+            summa(g, n, &a, &b, &mut c, &mut a_panel, &mut b_panel);
+            ctx.world.barrier();
+        },
+    ) else {
+        return Ok(None);
+    };
     // The rank holding global entry (n/2, n/3) corrupts it under the test hook.
     if rows.contains(&(n / 2)) && cols.contains(&(n / 3)) {
         corrupt(&mut c, (n / 2 - rows.start) * cols.len() + n / 3 - cols.start);
@@ -269,10 +288,10 @@ fn distributed(ctx: &RunContext, g: &Grid, n: usize, repeats: usize) -> Outcome<
         residual: distributed_residual(&ctx.world, g, n, &a, &b, &c),
     };
     check(&row)?;
-    Ok(row)
+    Ok(Some(row))
 }
 
-fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<Results> {
+fn run(ctx: &RunContext, args: &GemmArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let largest = *args.n.iter().max().expect("clap requires a size");
     let (grid_rows, grid_cols) = grid(ctx.size);
     if args.dist && largest < grid_cols.max(grid_rows) {
@@ -299,18 +318,73 @@ fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<Results> {
         if ctx.is_root() { crate::machine::peak::core_peak(args.peak_gflops) } else { (0.0, String::new()) };
     let g = args.dist.then(|| Grid::new(&ctx.world));
 
+    let grid_text = if args.dist { format!("{grid_rows}x{grid_cols}") } else { String::new() };
+    let results_of = |rows: &[Row]| Results::complete(table(ctx, rows, args, peak, &peak_source, &grid_text));
+    recorder.expect(args.n.len(), "sizes");
     let mut rows = Vec::new();
-    for &n in &args.n {
-        let mine = if ctx.is_root() { local(n, args, &threads, &pools, &mut rows) } else { Ok(()) };
+    let mut stopped = None;
+    for (done, &n) in args.n.iter().enumerate() {
+        let mine = if ctx.is_root() { local(n, args, &threads, &pools, &mut rows) } else { Ok(true) };
         ctx.agree(mine)?;
+        // Rank 0's local products may have stopped early; the others learn it here.
+        if let Some(signal) = ctx.stop_requested() {
+            stopped = Some(signal);
+            break;
+        }
         if let Some(g) = &g {
-            let row = distributed(ctx, g, n, args.repeats);
-            rows.push(ctx.agree(row)?);
+            match ctx.agree(distributed(ctx, g, n, args.repeats))? {
+                Some(row) => rows.push(row),
+                None => {
+                    stopped = ctx.stop_requested();
+                    break;
+                }
+            }
+        }
+        if let Some(signal) = recorder.step(ctx, done + 1, || results_of(&rows))? {
+            stopped = Some(signal);
+            break;
         }
     }
 
+    let mut results = results_of(&rows);
+    if ctx.is_root() && !rows.is_empty() {
+        print!("{}", console::render(&results.tables[0]));
+        println!("Peak: {peak_source}.");
+        let gflops = |r: &Row, t: f64| gemm::flops(r.n) / t / 1e9;
+        for &n in &args.n {
+            let rate = |name: &str| {
+                rows.iter()
+                    .filter(|r| r.implementation == name && r.n == n && r.threads == 1)
+                    .map(|r| gflops(r, r.time.median))
+                    .next()
+            };
+            if let (Some(blas), Some(blocked)) = (rate("blas"), rate("blocked")) {
+                let naive = rate("naive").map_or(String::new(), |v| {
+                    format!(
+                        ", the textbook loop {} GFLOP/s (BLAS ×{} faster)",
+                        console::format_number(v),
+                        console::format_number(blas / v)
+                    )
+                });
+                println!(
+                    "n = {n}, one thread: BLAS {} GFLOP/s, blocked {} GFLOP/s ({:.0} % of BLAS){naive}.",
+                    console::format_number(blas),
+                    console::format_number(blocked),
+                    100.0 * blocked / blas
+                );
+            }
+        }
+        println!("Lesson: numerics without a tuned, vectorised, threaded BLAS miss the essential, performance; the textbook loop is bound by memory, not by the FPU.");
+    }
+    let sizes = rows.iter().map(|r| r.n).collect::<std::collections::BTreeSet<_>>().len();
+    results.stopped = stopped.map(|s| recorder.stopped(s, sizes));
+    Ok(results)
+}
+
+/// Rank 0's table of the products measured so far (none elsewhere or before the first).
+fn table(ctx: &RunContext, rows: &[Row], args: &GemmArgs, peak: f64, peak_source: &str, grid: &str) -> Vec<Table> {
     let mut tables = Vec::new();
-    if ctx.is_root() {
+    if ctx.is_root() && !rows.is_empty() {
         let gflops = |r: &Row, t: f64| gemm::flops(r.n) / t / 1e9;
         // SUMMA against one rank's BLAS at the same size with the same threads.
         let reference = |r: &Row| {
@@ -346,7 +420,7 @@ fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<Results> {
             .column("parallel_efficiency", "1", Values::F64(efficiency))
             .column("residual", "1", Values::F64(rows.iter().map(|r| r.residual).collect()));
         t.attr("peak_gflops_per_core", AttrValue::F64(peak))
-            .attr("peak_source", AttrValue::Str(peak_source.clone()))
+            .attr("peak_source", AttrValue::Str(peak_source.to_string()))
             .attr("residual_threshold", AttrValue::F64(RESIDUAL_THRESHOLD))
             .attr(
                 "residual_definition",
@@ -354,37 +428,11 @@ fn run(ctx: &RunContext, args: &GemmArgs) -> Outcome<Results> {
             )
             .attr("repeats", AttrValue::U64(args.repeats as u64))
             .attr("naive_max_n", AttrValue::U64(args.naive_max_n as u64))
-            .attr("grid", AttrValue::Str(if args.dist { format!("{grid_rows}x{grid_cols}") } else { String::new() }))
+            .attr("grid", AttrValue::Str(grid.to_string()))
             .attr("validated", AttrValue::U64(1));
-        print!("{}", console::render(&t));
-        println!("Peak: {peak_source}.");
-        for &n in &args.n {
-            let rate = |name: &str| {
-                rows.iter()
-                    .filter(|r| r.implementation == name && r.n == n && r.threads == 1)
-                    .map(|r| gflops(r, r.time.median))
-                    .next()
-            };
-            if let (Some(blas), Some(blocked)) = (rate("blas"), rate("blocked")) {
-                let naive = rate("naive").map_or(String::new(), |v| {
-                    format!(
-                        ", the textbook loop {} GFLOP/s (BLAS ×{} faster)",
-                        console::format_number(v),
-                        console::format_number(blas / v)
-                    )
-                });
-                println!(
-                    "n = {n}, one thread: BLAS {} GFLOP/s, blocked {} GFLOP/s ({:.0} % of BLAS){naive}.",
-                    console::format_number(blas),
-                    console::format_number(blocked),
-                    100.0 * blocked / blas
-                );
-            }
-        }
-        println!("Lesson: numerics without a tuned, vectorised, threaded BLAS miss the essential, performance; the textbook loop is bound by memory, not by the FPU.");
         tables.push(t);
     }
-    Ok(Results::complete(tables))
+    tables
 }
 
 #[cfg(test)]

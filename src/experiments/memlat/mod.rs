@@ -12,7 +12,7 @@ use crate::kernels::memlat::{break_cycle, chase, cycle, plateaus, Node};
 use crate::machine::topology::Topology;
 use crate::output::console::format_bytes as bytes;
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, Results, Stopped, Table, Values};
+use crate::output::{console, AttrValue, Recorder, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -46,6 +46,7 @@ impl Experiment for Memlat {
                 field("l1_bytes", "B", "L1 data cache rank 0's node reports"),
                 field("l2_bytes", "B", "L2 cache it reports"),
                 field("l3_bytes", "B", "L3 cache it reports"),
+                field("l4_bytes", "B", "L4 cache it reports, where there is one"),
             ],
         },
         Group {
@@ -69,8 +70,8 @@ impl Experiment for Memlat {
         ThreadRequest::Fixed(1, "single-threaded experiment")
     }
 
-    fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &MemlatArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -81,9 +82,8 @@ impl Experiment for Memlat {
 /// A jump of more than 30 % from one size to the next starts a new plateau.
 const JUMP: f64 = 1.3;
 
-fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<Results> {
-    let topology = Topology::read(Path::new("/"));
-    let levels = topology.cache_levels();
+fn run(ctx: &RunContext, args: &MemlatArgs, recorder: &mut Recorder) -> Outcome<Results> {
+    let levels = topology_levels();
     let llc = levels.values().last().map(|(b, _)| *b).unwrap_or(0);
     let max = args.max_bytes.unwrap_or_else(|| (4 * llc).max(16 << 20));
     if max < 4096 {
@@ -95,11 +95,13 @@ fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<Results> {
 
     let sizes = crate::mpi::message::sizes(4096, max);
     let progress = Progress::new("memlat", sizes.len() as u64, ctx.is_root() && !args.common.quiet);
+    recorder.expect(sizes.len(), "sizes");
     let mut mine = vec![f64::NAN; 2 * sizes.len()];
     let mut verdict = Ok(());
     let mut stopped = None;
     let mut done = 0;
-    for (k, &size) in sizes.iter().enumerate() {
+    let abandon = || crate::run::signals::received().is_some();
+    'sizes: for (k, &size) in sizes.iter().enumerate() {
         if measuring && verdict.is_ok() {
             let n = (size / std::mem::size_of::<Node>() as u64).max(1) as usize;
             let mut nodes = cycle(n, size);
@@ -111,7 +113,8 @@ fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<Results> {
             let laps = (args.accesses / n).max(1);
             let mut times = Vec::new();
             for _ in 0..args.repeats {
-                let (end, ns) = chase(&nodes, laps * n);
+                // A stop abandons the chase; the size is dropped below, where every rank agrees.
+                let Some((end, ns)) = chase(&nodes, laps * n, &abandon) else { break };
                 if end != 0 {
                     verdict = Err(format!(
                         "the chase over {} ended at node {end}, not 0, after {laps} lap(s)",
@@ -121,25 +124,40 @@ fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<Results> {
                 times.push(ns);
             }
             times.sort_by(f64::total_cmp);
-            mine[2 * k] = times[0];
-            mine[2 * k + 1] = times[times.len() / 2];
+            mine[2 * k] = times.first().copied().unwrap_or(f64::NAN);
+            mine[2 * k + 1] = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
         }
+        if let Some(s) = ctx.stop_requested() {
+            stopped = Some(s);
+            break 'sizes;
+        }
+        ctx.agree(
+            verdict
+                .clone()
+                .map_err(|e| Failure::failed(format!("validation failed on host {}: {e}", ctx.hostnames[ctx.rank]))),
+        )?;
         progress.advance();
         if ctx.is_root() {
             progress.line(&format!("{}: {:.2} ns per access", bytes(size as f64), mine[2 * k]));
         }
         done += 1;
-        if let Some(s) = ctx.stop_requested() {
+        if let Some(s) = recorder.step(ctx, done, || Results::complete(tables(ctx, args, &sizes, done, &mine, false)))? {
             stopped = Some(s);
             break;
         }
     }
     drop(progress);
-    ctx.agree(
-        verdict.map_err(|e| Failure::failed(format!("validation failed on host {}: {e}", ctx.hostnames[ctx.rank]))),
-    )?;
+    let mut results = Results::complete(tables(ctx, args, &sizes, done, &mine, true));
+    results.stopped = stopped.map(|s| recorder.stopped(s, done));
+    Ok(results)
+}
+
+/// Collective: every node's latencies for the first `done` sizes, as rank 0's tables (printed
+/// with the plateaus and the lesson if `print`).
+fn tables(ctx: &RunContext, args: &MemlatArgs, sizes: &[u64], done: usize, mine: &[f64], print: bool) -> Vec<Table> {
+    let levels = topology_levels();
     let mut all = vec![0.0; mine.len() * ctx.size];
-    ctx.world.all_gather_into(&mine[..], &mut all[..]);
+    ctx.world.all_gather_into(mine, &mut all[..]);
 
     let mut tables = Vec::new();
     if ctx.is_root() {
@@ -198,13 +216,19 @@ fn run(ctx: &RunContext, args: &MemlatArgs) -> Outcome<Results> {
             .column("first_bytes", "B", Values::U64(p_first))
             .column("last_bytes", "B", Values::U64(p_last))
             .column("latency_ns", "ns", Values::F64(p_ns));
-        print!("{}", console::render(&t));
-        for line in &lines {
-            println!("{line}");
+        if print {
+            print!("{}", console::render(&t));
+            for line in &lines {
+                println!("{line}");
+            }
+            println!("Lesson: each cache level the working set outgrows costs a step in latency; past the last one, every miss waits for DRAM.");
         }
-        println!("Lesson: each cache level the working set outgrows costs a step in latency; past the last one, every miss waits for DRAM.");
         tables = vec![t, p];
     }
-    let stopped = stopped.map(|s| Stopped::after(s, done, sizes.len(), "sizes"));
-    Ok(Results { tables, per_rank: Vec::new(), stopped })
+    tables
+}
+
+/// The cache sizes this node reports, by level.
+fn topology_levels() -> std::collections::BTreeMap<u32, (u64, usize)> {
+    Topology::read(Path::new("/")).cache_levels()
 }

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use crate::cli::{CommonArgs, ThreadRequest};
 use crate::kernels::pool::{static_chunks, Collector, Schedule, Task};
 use crate::model::stats::Summary;
-use crate::mpi::rma::{Cell, Epoch, Lock};
+use crate::mpi::rma::{Cell, Epoch, Lock, Reach};
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, Results, Table, Values};
+use crate::output::{Recorder, console, AttrValue, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -96,8 +96,8 @@ impl Experiment for Pool {
         ThreadRequest::Resolve(args.threads.count)
     }
 
-    fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &PoolArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -277,11 +277,16 @@ fn max_chunk(s: &Settings, workers: u64) -> u64 {
     s.schedule.next_len(s.tasks, s.chunksize, workers)
 }
 
+/// Whether a stop signal arrived here: workers take no more chunks, the dispatcher hands out none.
+fn stopping() -> bool {
+    crate::run::signals::received().is_some()
+}
+
 /// Rank 0 alone: works through the chunks itself.
 fn run_alone(s: &Settings, worker: &mut Worker, collector: &mut Collector) -> Result<WorkerStats, String> {
     let mut out = Vec::with_capacity(max_chunk(s, 1) as usize);
     let mut next = 0;
-    while next < s.tasks {
+    while next < s.tasks && !stopping() {
         let len = s.schedule.next_len(s.tasks - next, s.chunksize, 1);
         out.clear();
         worker
@@ -342,6 +347,7 @@ fn dispatch(ctx: &RunContext, s: &Settings, queue: &Queue, collector: &mut Colle
     let by_message = epoch.is_none() && s.schedule != Schedule::Static;
     let mut taken = 0;
     let mut live = workers;
+    let mut closed = false;
     while live > 0 {
         let status = ctx.world.any_process().receive_into_with_tag(&mut buf[..], TAG_UP);
         let src = status.source_rank();
@@ -362,6 +368,10 @@ fn dispatch(ctx: &RunContext, s: &Settings, queue: &Queue, collector: &mut Colle
         };
         if let (Some(f), None) = (failed, &failure) {
             failure = Some(f);
+        }
+        // After a failure, or on a stop, the counter runs past the end: no chunk is taken after.
+        if !closed && (failure.is_some() || stopping()) {
+            closed = true;
             match &epoch {
                 Some(epoch) if s.schedule != Schedule::Static => {
                     epoch.fetch_add(s.tasks as i64);
@@ -398,13 +408,14 @@ fn work(ctx: &RunContext, s: &Settings, queue: &Queue, worker: &mut Worker) -> W
             }
         }
     };
+    // On a stop, a worker takes no more chunks (but still receives the one it asked for).
     let completed = match queue {
-        _ if s.schedule == Schedule::Static => {
-            static_chunks(s.tasks, s.chunksize, workers, ctx.rank as u64 - 1).all(&mut serve)
-        }
+        _ if s.schedule == Schedule::Static => static_chunks(s.tasks, s.chunksize, workers, ctx.rank as u64 - 1)
+            .take_while(|_| !stopping())
+            .all(&mut serve),
         Queue::Window(counter) => {
             let epoch = counter.lock_all();
-            std::iter::from_fn(|| take_chunk(s, &epoch, workers)).all(&mut serve)
+            std::iter::from_fn(|| if stopping() { None } else { take_chunk(s, &epoch, workers) }).all(&mut serve)
         }
         Queue::Messages => {
             // The first chunk is asked for; each chunk's results ask for the next.
@@ -412,7 +423,7 @@ fn work(ctx: &RunContext, s: &Settings, queue: &Queue, worker: &mut Worker) -> W
             std::iter::from_fn(|| {
                 let mut chunk = [0u64; 2];
                 root.receive_into_with_tag(&mut chunk[..], TAG_DOWN);
-                (chunk[1] > 0).then(|| chunk[0]..chunk[0] + chunk[1])
+                (chunk[1] > 0 && !stopping()).then(|| chunk[0]..chunk[0] + chunk[1])
             })
             .all(&mut serve)
         }
@@ -423,8 +434,16 @@ fn work(ctx: &RunContext, s: &Settings, queue: &Queue, worker: &mut Worker) -> W
     worker.stats
 }
 
+/// How one run of the farm ended, on every rank.
+enum Farm {
+    /// Every task done and checked; rank 0 has what it measured.
+    Done(Option<Run>),
+    /// A stop signal cut the run short; it is dropped.
+    Stopped(i32),
+}
+
 /// One run of the farm on every rank; rank 0 returns what it measured.
-fn run_farm<'a>(ctx: &RunContext, s: &'a Settings, queue: &Queue, worker: &mut Worker<'a>) -> Outcome<Option<Run>> {
+fn run_farm<'a>(ctx: &RunContext, s: &'a Settings, queue: &Queue, worker: &mut Worker<'a>) -> Outcome<Farm> {
     worker.start_run(s);
     if let (Queue::Window(counter), true) = (queue, ctx.is_root()) {
         counter.lock(Lock::Exclusive).store(0);
@@ -442,6 +461,10 @@ fn run_farm<'a>(ctx: &RunContext, s: &'a Settings, queue: &Queue, worker: &mut W
         (None, _) => (Some(work(ctx, s, queue, worker)), None),
     };
     let time = mpi::time() - t0;
+    // A run cut short lacks tasks: stop before judging it.
+    if let Some(signal) = ctx.stop_requested() {
+        return Ok(Farm::Stopped(signal));
+    }
     let verdict = match (&collector, failure) {
         (_, Some(f)) => Err(f),
         (Some(c), None) => c.finish(),
@@ -454,7 +477,7 @@ fn run_farm<'a>(ctx: &RunContext, s: &'a Settings, queue: &Queue, worker: &mut W
         mine.map_or([0.0; 6], |w| [w.tasks as f64, w.chunks as f64, w.busy, w.init, w.inits as f64, worker.startup]);
     let mut all = vec![0.0; 6 * ctx.size];
     ctx.world.all_gather_into(&row[..], &mut all[..]);
-    let Some(c) = collector else { return Ok(None) };
+    let Some(c) = collector else { return Ok(Farm::Done(None)) };
     let first = if ctx.size == 1 { 0 } else { 1 };
     let workers: Vec<WorkerStats> = all
         .chunks(6)
@@ -470,13 +493,13 @@ fn run_farm<'a>(ctx: &RunContext, s: &'a Settings, queue: &Queue, worker: &mut W
             s.tasks
         )));
     }
-    Ok(Some(Run {
+    Ok(Farm::Done(Some(Run {
         time,
         first_result: c.first.map_or(0.0, |f| (f - start).as_secs_f64()),
         pending_peak: c.pending_peak,
         workers,
         startup,
-    }))
+    })))
 }
 
 /// Load imbalance: the busiest worker's busy time over the mean (1 is perfect balance).
@@ -496,7 +519,7 @@ fn overhead_per_task(run: &Run, tasks: u64) -> f64 {
     ((run.time * run.workers.len() as f64 - busy) / tasks as f64).max(0.0)
 }
 
-fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<Results> {
+fn run(ctx: &RunContext, args: &PoolArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let workers = (ctx.size.max(2) - 1) as u64;
     let task = match args.task {
         PoolTask::Square => Task::Square,
@@ -539,17 +562,69 @@ fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<Results> {
         }
         None => Queue::Messages,
     };
-    run_farm(ctx, &warmup, &queue, &mut worker)?;
+    recorder.expect(args.repeats, "runs");
     let mut runs = Vec::new();
-    for _ in 0..args.repeats {
-        runs.extend(run_farm(ctx, &s, &queue, &mut worker)?);
+    let mut stopped = match run_farm(ctx, &warmup, &queue, &mut worker)? {
+        Farm::Stopped(signal) => Some(signal),
+        Farm::Done(_) => None,
+    };
+    let mut done = 0;
+    while stopped.is_none() && done < args.repeats {
+        match run_farm(ctx, &s, &queue, &mut worker)? {
+            Farm::Stopped(signal) => stopped = Some(signal),
+            Farm::Done(run) => {
+                runs.extend(run);
+                done += 1;
+                let results = || Results::complete(tables(ctx, args, &s, &runs, reached.as_ref()));
+                stopped = recorder.step(ctx, done, results)?;
+            }
+        }
     }
     // Collective: the window goes on every rank.
     drop(queue);
-    if !ctx.is_root() {
-        return Ok(Results::complete(Vec::new()));
+    let tables = tables(ctx, args, &s, &runs, reached.as_ref());
+    if let [t, w] = &tables[..] {
+        print!("{}", console::render(t));
+        print!("{}", console::render(w));
+        let rate: Vec<f64> = runs.iter().map(|r| s.tasks as f64 / r.time).collect();
+        let median = median_run(&runs);
+        println!(
+            "{} tasks, chunks of {}, {} schedule{}: {} tasks/s (median of {}; min {}, max {}); imbalance ×{}, {} s of worker time per task outside tasks. Small chunks pay one message per chunk; large ones pay in imbalance.",
+            s.tasks,
+            s.chunksize,
+            s.schedule.name(),
+            if s.ordered { ", in order" } else { "" },
+            console::format_number(s.tasks as f64 / median.time),
+            runs.len(),
+            console::format_number(rate.iter().cloned().fold(f64::INFINITY, f64::min)),
+            console::format_number(rate.iter().cloned().fold(0.0, f64::max)),
+            console::format_number(imbalance(&median.workers)),
+            console::format_number(overhead_per_task(median, s.tasks)),
+        );
     }
+    let mut results = Results::complete(tables);
+    results.stopped = stopped.map(|signal| recorder.stopped(signal, done));
+    Ok(results)
+}
 
+/// The run with the median time.
+fn median_run(runs: &[Run]) -> &Run {
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| runs[a].time.total_cmp(&runs[b].time));
+    &runs[order[order.len() / 2]]
+}
+
+/// Rank 0's tables of the timed runs so far (none elsewhere, or before the first run ends).
+fn tables(
+    ctx: &RunContext,
+    args: &PoolArgs,
+    s: &Settings,
+    runs: &[Run],
+    reached: Option<&Result<Reach, String>>,
+) -> Vec<Table> {
+    if !ctx.is_root() || runs.is_empty() {
+        return Vec::new();
+    }
     let rate: Vec<f64> = runs.iter().map(|r| s.tasks as f64 / r.time).collect();
     let times = Summary::of(&runs.iter().map(|r| r.time).collect::<Vec<_>>()).expect("at least one repeat");
     let mut t = Table::new("pool");
@@ -568,7 +643,7 @@ fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<Results> {
         .attr("ordered", AttrValue::U64(s.ordered as u64))
         .attr(
             "queue",
-            AttrValue::Str(match &reached {
+            AttrValue::Str(match reached {
                 _ if s.schedule == Schedule::Static => {
                     "static deal: chunk c to worker c mod workers, before the start".into()
                 }
@@ -587,16 +662,14 @@ fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<Results> {
         .attr("tasks_per_s_median", AttrValue::F64(s.tasks as f64 / times.median))
         .attr("validated", AttrValue::U64(1))
         .attr("python_reference", AttrValue::Str(PYTHON_REFERENCE.into()));
-    if let Some(reached) = &reached {
+    if let Some(reached) = reached {
         for (name, value) in super::window_attributes(reached.as_ref().map_err(String::as_str)) {
             t.attr(name, value);
         }
     }
 
     // Per worker, from the run with the median time.
-    let mut order: Vec<usize> = (0..runs.len()).collect();
-    order.sort_by(|&a, &b| runs[a].time.total_cmp(&runs[b].time));
-    let median = &runs[order[order.len() / 2]];
+    let median = median_run(runs);
     let first_rank = if ctx.size == 1 { 0 } else { 1 };
     let mut w = Table::new("pool/workers");
     w.column("rank", "1", Values::U64((0..median.workers.len()).map(|i| (i + first_rank) as u64).collect()))
@@ -608,22 +681,7 @@ fn run(ctx: &RunContext, args: &PoolArgs) -> Outcome<Results> {
         .column("reinit_s", "s", Values::F64(median.workers.iter().map(|w| w.init).collect()));
     w.attr("threads_per_worker", AttrValue::U64(ctx.threads as u64));
 
-    print!("{}", console::render(&t));
-    print!("{}", console::render(&w));
-    println!(
-        "{} tasks, chunks of {}, {} schedule{}: {} tasks/s (median of {}; min {}, max {}); imbalance ×{}, {} s of worker time per task outside tasks. Small chunks pay one message per chunk; large ones pay in imbalance.",
-        s.tasks,
-        s.chunksize,
-        s.schedule.name(),
-        if s.ordered { ", in order" } else { "" },
-        console::format_number(s.tasks as f64 / times.median),
-        runs.len(),
-        console::format_number(rate.iter().cloned().fold(f64::INFINITY, f64::min)),
-        console::format_number(rate.iter().cloned().fold(0.0, f64::max)),
-        console::format_number(imbalance(&median.workers)),
-        console::format_number(overhead_per_task(median, s.tasks)),
-    );
-    Ok(Results::complete(vec![t, w]))
+    vec![t, w]
 }
 
 const PYTHON_REFERENCE: &str = "CPython multiprocessing.Pool(2).map(carre, range(200000)) on the development VM: 83 000 tasks/s with chunksize=1, 7.3 million with chunksize=1000 (scripts/bench-pool.sh)";

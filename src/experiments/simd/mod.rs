@@ -13,7 +13,7 @@ use crate::cli::{CommonArgs, ThreadRequest};
 use crate::kernels::simd::{self, Isa, Kernel, Real, Variant};
 use crate::model::stats::Summary;
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, Results, Table, Values};
+use crate::output::{Recorder, console, AttrValue, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
@@ -66,8 +66,8 @@ impl Experiment for Simd {
         ThreadRequest::Fixed(1, "single-threaded experiment: one core's vector units")
     }
 
-    fn run(ctx: &RunContext, args: &SimdArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &SimdArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -108,6 +108,8 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
     let calls = ELEMENTS_PER_MEASUREMENT.div_ceil(n);
     let tolerance = simd::tolerance(kernel, alpha, &x, &y);
     let mut reference: Option<(T, Vec<T>)> = None;
+    // A stop ends the measurement between timed calls; what it left unfinished is not a row.
+    let stopping = || crate::run::signals::received().is_some();
     for variant in Variant::ALL {
         let mut one = || {
             let mut last = T::default();
@@ -121,6 +123,9 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
         let mut times = Vec::with_capacity(repeats);
         let mut result = T::default();
         for _ in 0..repeats {
+            if stopping() {
+                return Ok(());
+            }
             let t0 = mpi::time();
             result = one();
             times.push((mpi::time() - t0) / calls as f64);
@@ -167,7 +172,7 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
     Ok(())
 }
 
-fn run(ctx: &RunContext, args: &SimdArgs) -> Outcome<Results> {
+fn run(ctx: &RunContext, args: &SimdArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let levels: Vec<u64> = crate::machine::topology::Topology::read(std::path::Path::new("/"))
         .cache_levels()
         .values()
@@ -196,32 +201,74 @@ fn run(ctx: &RunContext, args: &SimdArgs) -> Outcome<Results> {
         }
     };
 
-    // One core's SIMD units: rank 0 measures, the others wait.
+    // One core's SIMD units: rank 0 measures, the others wait; a step per working set.
+    recorder.expect(sizes.len(), "sizes");
     let mut rows = Vec::new();
-    let mine = if ctx.is_root() {
-        (|| {
-            for &bytes in &sizes {
+    let mut stopped = None;
+    for (done, &bytes) in sizes.iter().enumerate() {
+        let mine = if ctx.is_root() {
+            (|| {
                 for kernel in Kernel::ALL {
+                    // A stop is seen between measurements (a fraction of a second each).
+                    if crate::run::signals::received().is_some() {
+                        break;
+                    }
                     measure::<f64>(kernel, bytes, args.repeats, isa, &mut rows)?;
                     measure::<f32>(kernel, bytes, args.repeats, isa, &mut rows)?;
                 }
-            }
+                Ok(())
+            })()
+        } else {
             Ok(())
-        })()
-    } else {
-        Ok(())
-    };
-    ctx.agree(mine)?;
-
-    let mut tables = Vec::new();
-    if ctx.is_root() {
-        let scalar_time = |r: &Row| {
-            rows.iter()
-                .find(|s| {
-                    s.variant == Variant::Scalar && s.kernel == r.kernel && s.dtype == r.dtype && s.bytes == r.bytes
-                })
-                .map_or(f64::NAN, |s| s.time.median)
         };
+        ctx.agree(mine)?;
+        if let Some(signal) = ctx.stop_requested() {
+            stopped = Some(signal);
+            break;
+        }
+        if let Some(signal) = recorder.step(ctx, done + 1, || Results::complete(table(ctx, &rows, args, isa)))? {
+            stopped = Some(signal);
+            break;
+        }
+    }
+
+    let tables = table(ctx, &rows, args, isa);
+    if ctx.is_root() && !rows.is_empty() {
+        print!("{}", console::render(&tables[0]));
+        let scalar_time = |r: &Row| scalar_time(&rows, r);
+        let small = sizes[0];
+        let speedup = |variant: Variant| {
+            rows.iter()
+                .find(|r| r.kernel == Kernel::Dot && r.dtype == "f64" && r.bytes == small && r.variant == variant)
+                .map_or(f64::NAN, |r| scalar_time(r) / r.time.median)
+        };
+        println!(
+            "f64 dot in {}: explicit {} ×{} over scalar, auto ({}) ×{}. Lesson: SIMD is the first level of parallelism, inside one core; out of cache, memory bandwidth caps every variant alike.",
+            console::format_bytes(small as f64),
+            isa.name(),
+            console::format_number(speedup(Variant::Explicit)),
+            simd::baseline_isa(),
+            console::format_number(speedup(Variant::Auto))
+        );
+    }
+    let mut results = Results::complete(tables);
+    let sizes_done = rows.iter().map(|r| r.bytes).collect::<std::collections::BTreeSet<_>>().len();
+    results.stopped = stopped.map(|s| recorder.stopped(s, sizes_done));
+    Ok(results)
+}
+
+/// The scalar variant's median time for `r`'s kernel, type and size.
+fn scalar_time(rows: &[Row], r: &Row) -> f64 {
+    rows.iter()
+        .find(|s| s.variant == Variant::Scalar && s.kernel == r.kernel && s.dtype == r.dtype && s.bytes == r.bytes)
+        .map_or(f64::NAN, |s| s.time.median)
+}
+
+/// Rank 0's table of the measurements so far (none elsewhere or before the first).
+fn table(ctx: &RunContext, rows: &[Row], args: &SimdArgs, isa: Isa) -> Vec<Table> {
+    let mut tables = Vec::new();
+    if ctx.is_root() && !rows.is_empty() {
+        let scalar_time = |r: &Row| scalar_time(rows, r);
         let mut t = Table::new("simd");
         t.column("kernel", "1", Values::Str(rows.iter().map(|r| r.kernel.name().to_string()).collect()))
             .column("dtype", "1", Values::Str(rows.iter().map(|r| r.dtype.to_string()).collect()))
@@ -255,24 +302,9 @@ fn run(ctx: &RunContext, args: &SimdArgs) -> Outcome<Results> {
             .attr("elements_per_measurement", AttrValue::U64(ELEMENTS_PER_MEASUREMENT as u64))
             .attr("tolerance_definition", AttrValue::Str("|variant − scalar| ≤ 2nε·Σ|terms| for dot and sum (vector code adds in another order), ≤ 2ε(|αx|+|y|) per element for axpy (a fused multiply-add rounds once)".into()))
             .attr("validated", AttrValue::U64(1));
-        print!("{}", console::render(&t));
-        let small = sizes[0];
-        let speedup = |variant: Variant| {
-            rows.iter()
-                .find(|r| r.kernel == Kernel::Dot && r.dtype == "f64" && r.bytes == small && r.variant == variant)
-                .map_or(f64::NAN, |r| scalar_time(r) / r.time.median)
-        };
-        println!(
-            "f64 dot in {}: explicit {} ×{} over scalar, auto ({}) ×{}. Lesson: SIMD is the first level of parallelism, inside one core; out of cache, memory bandwidth caps every variant alike.",
-            console::format_bytes(small as f64),
-            isa.name(),
-            console::format_number(speedup(Variant::Explicit)),
-            simd::baseline_isa(),
-            console::format_number(speedup(Variant::Auto))
-        );
         tables.push(t);
     }
-    Ok(Results::complete(tables))
+    tables
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::cli::{CommonArgs, ThreadRequest};
 use crate::kernels::stream as k;
 use crate::machine;
 use crate::output::schema::{field, Group};
-use crate::output::{console, AttrValue, Results, Stopped, Table, Values};
+use crate::output::{console, AttrValue, Recorder, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
 use crate::run::context::{gib, RunContext};
 use crate::run::failure::{Failure, Outcome};
@@ -67,8 +67,8 @@ impl Experiment for Stream {
         ThreadRequest::Resolve(args.threads.count)
     }
 
-    fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<Results> {
-        self::run(ctx, args)
+    fn run(ctx: &RunContext, args: &StreamArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
     }
 
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
@@ -81,8 +81,11 @@ const KERNELS: [&str; 4] = ["copy", "scale", "add", "triad"];
 /// Bytes each kernel moves per element, as STREAM counts them (no write-allocate traffic).
 const BYTES_PER_ELEMENT: [u64; 4] = [16, 16, 24, 24];
 
+/// Each kernel's repeat times at one point.
+type KernelTimes = [Vec<f64>; 4];
+
 /// A point (ranks, threads) and each kernel's repeat times on it.
-type PointTimes = ((usize, usize), [Vec<f64>; 4]);
+type PointTimes = ((usize, usize), KernelTimes);
 
 /// One thread's part of the three arrays, allocated and first-touched by that thread.
 struct Chunk {
@@ -99,14 +102,15 @@ fn points(ranks: usize, threads: usize) -> Vec<(usize, usize)> {
 }
 
 /// Times of every repetition of every kernel at one point, as the slowest rank saw them, and
-/// this rank's verdict on its arrays.
+/// this rank's verdict on its arrays; `None` when a stop signal cut the point short (every rank
+/// of `sub` learns it in the allreduce that ends each kernel).
 fn measure(
     sub: &SimpleCommunicator,
     pool: &rayon::ThreadPool,
     threads: usize,
     n: usize,
     repeats: usize,
-) -> ([Vec<f64>; 4], Result<(), String>) {
+) -> Option<(KernelTimes, Result<(), String>)> {
     let chunks: Vec<Mutex<Chunk>> =
         (0..threads).map(|_| Mutex::new(Chunk { a: Vec::new(), b: Vec::new(), c: Vec::new() })).collect();
     let share = |i: usize| n * (i + 1) / threads - n * i / threads;
@@ -117,7 +121,7 @@ fn measure(
             *chunks[t.index()].lock().unwrap() = Chunk { a: vec![2.0; len], b: vec![2.0; len], c: vec![0.0; len] };
         }
     });
-    let mut times: [Vec<f64>; 4] = Default::default();
+    let mut times: KernelTimes = Default::default();
     for _ in 0..repeats {
         for (kernel, time) in times.iter_mut().enumerate() {
             sub.barrier();
@@ -134,10 +138,13 @@ fn measure(
                     }
                 }
             });
-            let mine = mpi::time() - t0;
-            let mut slowest = 0.0;
-            sub.all_reduce_into(&mine, &mut slowest, SystemOperation::max());
-            time.push(slowest);
+            let mine = [mpi::time() - t0, f64::from(crate::run::signals::received().unwrap_or(0))];
+            let mut slowest = [0.0; 2];
+            sub.all_reduce_into(&mine[..], &mut slowest[..], SystemOperation::max());
+            if slowest[1] != 0.0 {
+                return None;
+            }
+            time.push(slowest[0]);
         }
     }
     // Test hook: one element damaged after the kernels ran.
@@ -149,10 +156,10 @@ fn measure(
         let chunk = chunk.lock().unwrap();
         k::check([&chunk.a, &chunk.b, &chunk.c], want)
     });
-    (times, verdict)
+    Some((times, verdict))
 }
 
-fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<Results> {
+fn run(ctx: &RunContext, args: &StreamArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let llc = machine::last_level_cache_bytes();
     let bytes = args.bytes.unwrap_or_else(|| llc.map_or(0, |l| 4 * l).max(64 << 20));
     let n = (bytes / 24) as usize;
@@ -180,13 +187,29 @@ fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<Results> {
     ));
 
     let mut rows: Vec<PointTimes> = Vec::new();
-    let mut stopped = None;
+    let (mut stopped, mut completed) = (None, 0);
+    recorder.expect(points.len(), "points");
+    // Nodes the first r ranks span: bandwidth is a node's resource, so it is judged per node.
+    let nodes: Vec<usize> = (1..=ctx.size).map(|r| distinct(&ctx.hostnames[..r])).collect();
+    let results = |rows: &[PointTimes]| {
+        let tables =
+            if rows.is_empty() { Vec::new() } else { vec![analyse(rows, n, llc, args.repeats, &nodes).0] };
+        Results::complete(tables)
+    };
     for &(ranks, threads) in &points {
         let color = if ctx.rank < ranks { Color::with_value(0) } else { Color::undefined() };
         let sub = ctx.world.split_by_color(color);
-        let (times, verdict) = match &sub {
+        let measured = match &sub {
             Some(sub) => measure(sub, &pool, threads, n, args.repeats),
-            None => (Default::default(), Ok(())),
+            None => Some((Default::default(), Ok(()))),
+        };
+        // A point cut short is dropped; the ranks that sat it out learn of the stop here too.
+        let (times, verdict) = match (measured, ctx.stop_requested()) {
+            (Some(m), None) => m,
+            (_, signal) => {
+                stopped = signal;
+                break;
+            }
         };
         ctx.agree(verdict.map_err(|e| {
             Failure::failed(format!("validation failed on rank {} ({ranks} ranks × {threads} threads): {e}", ctx.rank))
@@ -200,24 +223,22 @@ fn run(ctx: &RunContext, args: &StreamArgs) -> Outcome<Results> {
             ));
             rows.push(((ranks, threads), times));
         }
-        if let Some(s) = ctx.stop_requested() {
+        completed += 1;
+        if let Some(s) = recorder.step(ctx, completed, || results(&rows))? {
             stopped = Some(s);
             break;
         }
     }
     drop(progress);
 
-    let mut tables = Vec::new();
     if ctx.is_root() && !rows.is_empty() {
-        // Nodes the first r ranks span: bandwidth is a node's resource, so it is judged per node.
-        let nodes: Vec<usize> = (1..=ctx.size).map(|r| distinct(&ctx.hostnames[..r])).collect();
         let (table, lesson) = analyse(&rows, n, llc, args.repeats, &nodes);
         print!("{}", console::render(&table));
         println!("{lesson}");
-        tables.push(table);
     }
-    let stopped = stopped.map(|s| Stopped::after(s, rows.len().max(1), points.len(), "points"));
-    Ok(Results { tables, per_rank: Vec::new(), stopped })
+    let mut results = results(&rows);
+    results.stopped = stopped.map(|s| recorder.stopped(s, completed));
+    Ok(results)
 }
 
 /// How many distinct hosts `hosts` names.
@@ -261,12 +282,13 @@ fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize, node
     let best = triad.iter().map(|(_, g)| *g).fold(0.0, f64::max);
     let (at, _) = triad.iter().find(|(_, g)| *g >= 0.9 * best).copied().unwrap_or(((1, 1), 0.0));
     let last = triad.last().map_or((1, 1), |(p, _)| *p);
-    let what = if several_nodes { "per node" } else { "aggregate" };
+    let (bandwidth, best_what) =
+        if several_nodes { ("bandwidth per node", "best per node") } else { ("bandwidth", "best aggregate") };
     // Reaching 90 % only at the last point is no saturation: bandwidth was still growing.
     let saturation = if at == last && triad.len() > 1 {
-        format!("Triad bandwidth ({what}) still grows at the largest point ({best:.2} GB/s at {} rank(s) × {} thread(s)): no saturation within this job; run more workers per node to find it", at.0, at.1)
+        format!("Triad {bandwidth} still grows at the largest point ({best:.2} GB/s at {} rank(s) × {} thread(s)): no saturation within this job; run more workers per node to find it", at.0, at.1)
     } else {
-        format!("Triad reaches 90 % of its best {what} bandwidth ({best:.2} GB/s) at {} rank(s) × {} thread(s)", at.0, at.1)
+        format!("Triad reaches 90 % of its {best_what} ({best:.2} GB/s) at {} rank(s) × {} thread(s)", at.0, at.1)
     };
 
     let mut t = Table::new("stream");

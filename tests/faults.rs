@@ -1,0 +1,245 @@
+//! The faults clusters bring: stop signals (mpirun's and a direct one), a rank killed, a full file
+//! system, an unwritable directory, the output file deleted or replaced during the run. Each test
+//! asserts that nothing measured is lost and that nothing crashes or hangs. The file system cases
+//! mount a tmpfs and need root; elsewhere they say they were skipped.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Two points (1 and 2 ranks; 1 and 2 threads alone) of 3 s and 1.7 s of sleeping workers.
+const LONG: &[&str] = &["amdahl", "--kernel", "sleep", "--work", "3", "--repeats", "1", "--warmup", "0"];
+const FIRST_POINT: &str = "1 rank × 1 thread: median";
+
+/// mpirun itself, not under `timeout`: `timeout` passes a signal on twice (to mpirun and to its
+/// process group), and at a second signal Open MPI's mpirun kills the ranks at once. `Running`
+/// bounds the wait instead.
+fn mpirun_cmd(ranks: usize, args: &[&str]) -> Command {
+    let mut cmd = Command::new("mpirun");
+    cmd.args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc")]).args(args);
+    cmd
+}
+
+fn alone_cmd(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_parahpc"));
+    cmd.args(args);
+    cmd
+}
+
+/// The "written N s after the signal" that a stopped run reports.
+fn stop_latency(log: &str) -> f64 {
+    let tail = log.split("written ").nth(1).unwrap_or_else(|| panic!("no stop latency in:\n{log}"));
+    tail.split(' ').next().unwrap().parse().unwrap()
+}
+
+/// Waits (at most a minute) until `path` exists: the run's first checkpoint.
+fn wait_for_file(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn sigterm_to_mpirun_mid_point_keeps_the_completed_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = Running::start(&mut mpirun_cmd(2, &[LONG, &["-o", "s.h5"]].concat()), dir.path());
+    run.wait_for(FIRST_POINT);
+    // Well inside the 2-rank point.
+    std::thread::sleep(Duration::from_millis(300));
+    run.signal(libc::SIGTERM);
+    let (code, log, took) = run.finish();
+    assert_ne!(code, Some(0), "{log}");
+    assert!(log.contains("parahpc: error: stopped: SIGTERM received after 1 of 2 points"), "{log}");
+    // parahpc's share: from the signal reaching the ranks to the file written.
+    let latency = stop_latency(&log);
+    assert!(latency < 0.5, "the file was written {latency} s after the signal");
+    // mpirun's share (Open MPI 4.1): SIGCONT, 1 s, SIGTERM to the ranks, 1 s, then it looks again.
+    assert!(took < Duration::from_millis(2500), "mpirun took {took:?} to end");
+    assert_eq!(check_incomplete(&dir.path().join("s.h5"), "SIGTERM", 2), 1);
+    assert!(temp_files(dir.path()).is_empty());
+}
+
+#[test]
+fn sigterm_alone_stops_within_half_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = Running::start(&mut alone_cmd(&[LONG, &["--threads", "2", "-o", "s.h5"]].concat()), dir.path());
+    run.wait_for(FIRST_POINT);
+    std::thread::sleep(Duration::from_millis(300));
+    run.signal(libc::SIGTERM);
+    let (code, log, took) = run.finish();
+    assert_eq!(code, Some(128 + libc::SIGTERM), "{log}");
+    assert!(took < Duration::from_millis(500), "took {took:?} from the signal to the exit");
+    assert!(stop_latency(&log) < 0.5);
+    assert_eq!(check_incomplete(&dir.path().join("s.h5"), "SIGTERM", 2), 1);
+}
+
+#[test]
+fn a_killed_rank_leaves_the_points_measured_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = Running::start(&mut mpirun_cmd(2, &[LONG, &["-o", "killed.h5"]].concat()), dir.path());
+    run.wait_for(FIRST_POINT);
+    std::thread::sleep(Duration::from_millis(300));
+    // The last-started parahpc with this output: one rank, as if its node died.
+    let killed = Command::new("pkill").args(["-KILL", "-n", "-f", "parahpc amdahl.*killed.h5"]).status().unwrap();
+    assert!(killed.success());
+    let (code, log, _) = run.finish();
+    assert_ne!(code, Some(0), "{log}");
+    // The checkpoint written after the first point: valid, marked unfinished.
+    let file = hdf5::File::open(dir.path().join("killed.h5")).unwrap();
+    assert_eq!(u64_attr(&file, "incomplete"), 1);
+    let reason = str_attr(&file, "incomplete_reason");
+    assert!(reason.starts_with("unfinished after 1 of 2 points"), "{reason}");
+    assert_eq!(file.dataset("amdahl/ranks").unwrap().read_raw::<u64>().unwrap(), [1]);
+    assert_eq!(file.dataset("amdahl/per_rank/parallel_phase_median_s").unwrap().shape(), [2, 1]);
+}
+
+#[test]
+fn a_full_file_system_is_an_error_before_or_during_the_run_never_a_crash_or_a_hang() {
+    // Too small from the start: refused before anything runs.
+    let Some(tiny) = Tmpfs::mount("4k", "") else { return };
+    for ranks in [1, 2] {
+        for args in
+            [&["amdahl", "--kernel", "sleep", "--work", "0.2"][..], &["comm", "--all-pairs", "--max-bytes", "64"]]
+        {
+            let out =
+                mpirun(ranks.max(2 * usize::from(args[0] == "comm")), &[args, &["-o", "r.h5"]].concat(), tiny.path());
+            assert_fails(&out, 2, "needs about");
+            assert_no_files(tiny.path());
+        }
+    }
+    // Full during the run, after the first checkpoint: a small output (amdahl) and a larger one
+    // (comm's tables and latency matrix), on 1 and 2 ranks.
+    let cases: [(usize, &[&str]); 3] = [
+        (1, &["amdahl", "--kernel", "sleep", "--work", "1", "--threads", "2", "--repeats", "1"]),
+        (2, &["amdahl", "--kernel", "sleep", "--work", "1", "--repeats", "1"]),
+        (2, &["comm", "--all-pairs", "--max-bytes", "4M", "--iters", "2000", "--warmup", "10"]),
+    ];
+    for (ranks, args) in cases {
+        let Some(disk) = Tmpfs::mount("1m", "") else { return };
+        let run = Running::start(&mut mpirun_cmd(ranks, &[args, &["-o", "r.h5"]].concat()), disk.path());
+        wait_for_file(&disk.path().join("r.h5"));
+        // Fill what is left.
+        let filler = disk.path().join("filler");
+        let _ = std::fs::write(&filler, vec![0u8; 1 << 20]);
+        let (code, log, _) = run.finish();
+        assert_eq!(code, Some(1), "{args:?}: a clean failure, not a crash or a timeout:\n{log}");
+        assert!(log.contains("cannot write") && log.contains("no space left"), "{log}");
+        assert!(log.contains("keeps the last checkpoint"), "{log}");
+        assert!(!log.contains("Segmentation"), "{log}");
+        // What was measured before is still there, valid, and says it is unfinished.
+        let file = hdf5::File::open(disk.path().join("r.h5")).unwrap();
+        assert_eq!(u64_attr(&file, "incomplete"), 1);
+        assert!(temp_files(disk.path()).is_empty(), "{:?}", temp_files(disk.path()));
+    }
+}
+
+#[test]
+fn an_unwritable_directory_is_refused_before_the_run() {
+    let Some(readonly) = Tmpfs::mount("1m", "ro") else { return };
+    for ranks in [1, 2] {
+        let out = mpirun(ranks, &["amdahl", "--kernel", "sleep", "--work", "0.2", "-o", "r.h5"], readonly.path());
+        assert_fails(&out, 2, "Read-only file system");
+    }
+}
+
+#[test]
+fn the_output_deleted_during_the_run_is_written_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["amdahl", "--kernel", "sleep", "--work", "1", "--repeats", "1", "--threads", "4", "-o", "d.h5"];
+    let run = Running::start(&mut alone_cmd(&args), dir.path());
+    let path = dir.path().join("d.h5");
+    wait_for_file(&path);
+    std::fs::remove_file(&path).unwrap();
+    let (code, log, _) = run.finish();
+    assert_eq!(code, Some(0), "{log}");
+    check_schema(&path, 1, &[(1, 1), (1, 2), (1, 4)], &[]);
+}
+
+#[test]
+fn the_output_replaced_during_the_run_is_left_alone_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["amdahl", "--kernel", "sleep", "--work", "1", "--repeats", "1", "--threads", "4", "-o", "r.h5"];
+    let run = Running::start(&mut alone_cmd(&args), dir.path());
+    let path = dir.path().join("r.h5");
+    wait_for_file(&path);
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, b"someone else's file").unwrap();
+    let (code, log, _) = run.finish();
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("appeared or was replaced during the run; not overwritten"), "{log}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"someone else's file");
+    // The results went beside it, under the name the message gives.
+    let kept = temp_files(dir.path());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(log.contains(&kept[0]), "{log}");
+    let file = hdf5::File::open(dir.path().join(&kept[0])).unwrap();
+    assert!(file.dataset("amdahl/ranks").unwrap().shape()[0] >= 1);
+}
+
+#[test]
+fn every_experiment_stops_within_half_a_second_and_keeps_a_valid_file() {
+    // Sizes that run for several seconds here; the signal comes one second in.
+    let cases: [(usize, &[&str]); 10] = [
+        // Its timed loops are not cut: each is as long as --iters makes it (a few ms by default).
+        (2, &["comm", "--max-bytes", "4M", "--repeats", "10"]),
+        (1, &["stream", "--bytes", "512M", "--repeats", "40", "--threads", "2"]),
+        (1, &["memlat", "--max-bytes", "64M", "--accesses", "20000000"]),
+        (1, &["falseshare", "--threads", "2", "--iters", "400000000", "--repeats", "2"]),
+        (1, &["countdown", "--n", "2000000000", "--threads", "2"]),
+        (1, &["bank", "--delay-us", "20000", "--transfers", "50", "--repeats", "2"]),
+        (1, &["pool", "--task", "spin-us", "--spin-us", "1000", "--tasks", "20000", "--chunksize", "10"]),
+        (1, &["gemm", "--n", "1536", "--impl", "blocked", "--threads", "1"]),
+        (1, &["simd", "--bytes", "256M", "--repeats", "50"]),
+        (2, &["amdahl", "--kernel", "spin", "--work", "4", "--repeats", "2"]),
+    ];
+    for (ranks, args) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let all = [args, &["-o", "r.h5"]].concat();
+        let mut cmd = if ranks == 1 { alone_cmd(&all) } else { mpirun_cmd(ranks, &all) };
+        // falseshare pins its threads: let it have both CPUs.
+        if args[0] == "falseshare" {
+            cmd = alone_cmd(&all);
+        }
+        let run = Running::start(&mut cmd, dir.path());
+        std::thread::sleep(Duration::from_secs(1));
+        run.signal(libc::SIGTERM);
+        let (code, log, took) = run.finish();
+        if ranks == 1 {
+            assert_eq!(code, Some(128 + libc::SIGTERM), "{}: {log}", args[0]);
+            assert!(took < Duration::from_millis(500), "{}: {took:?} from the signal to the exit", args[0]);
+        }
+        assert!(stop_latency(&log) < 0.5, "{}: {log}", args[0]);
+        let file = hdf5::File::open(dir.path().join("r.h5")).unwrap();
+        assert_eq!(u64_attr(&file, "incomplete"), 1, "{}", args[0]);
+        let reason = str_attr(&file, "incomplete_reason");
+        assert!(reason.starts_with("SIGTERM received after"), "{}: {reason}", args[0]);
+        assert!(temp_files(dir.path()).is_empty(), "{}", args[0]);
+    }
+}
+
+#[test]
+fn a_rank_failing_alone_aborts_the_job_and_the_checkpoint_stays() {
+    // The last rank panics after the first checkpoint; the others would wait for it forever.
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["amdahl", "--kernel", "sleep", "--work", "1", "--repeats", "1", "-o", "p.h5"];
+    let mut cmd = mpirun_cmd(2, &args);
+    cmd.env("PARAHPC_INJECT_FAULT", "panic-last-rank");
+    let (code, log, _) = Running::start(&mut cmd, dir.path()).finish();
+    assert_ne!(code, Some(0), "{log}");
+    assert!(log.contains("injected failure of rank 1") && log.contains("MPI_ABORT"), "{log}");
+    let file = hdf5::File::open(dir.path().join("p.h5")).unwrap();
+    assert!(str_attr(&file, "incomplete_reason").starts_with("unfinished after 1 of 2 points"));
+}
