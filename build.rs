@@ -1,4 +1,5 @@
-//! Records the git revision and the compiler version in the binary, for provenance.
+//! Records the git revision and the compiler version in the binary, for provenance, and compiles
+//! the few MPI handles rsmpi lacks (src/mpi/handles.c) with the MPI compiler wrapper.
 
 use std::process::Command;
 
@@ -27,4 +28,10 @@ fn main() {
     for path in [".git/HEAD", ".git/index", ".git/refs"] {
         println!("cargo:rerun-if-changed={path}");
     }
+
+    // The wrapper rsmpi's build finds MPI with: $MPICC, else mpicc.
+    let mpicc = std::env::var("MPICC").unwrap_or_else(|_| "mpicc".into());
+    cc::Build::new().compiler(&mpicc).file("src/mpi/handles.c").compile("parahpc_mpi_handles");
+    println!("cargo:rerun-if-changed=src/mpi/handles.c");
+    println!("cargo:rerun-if-env-changed=MPICC");
 }

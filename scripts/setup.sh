@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs what parahpc needs to build and run. As root on Debian/Ubuntu it installs the missing
 # packages with apt; elsewhere it checks what is there and says what to install or load.
-# Usage: scripts/setup.sh [--test]   (--test adds what the test suite needs)
+# Usage: [PARAHPC_MPI=openmpi|mpich] scripts/setup.sh [--test]   (--test adds what the tests need)
 set -euo pipefail
+mpi=${PARAHPC_MPI:-openmpi}
 
-packages=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev libopenblas-dev libclang-dev pkg-config hdf5-tools fonts-dejavu-core)
+packages=(libopenblas-dev libclang-dev pkg-config hdf5-tools fonts-dejavu-core)
+case $mpi in
+  openmpi) packages+=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev) ;;
+  mpich) packages+=(mpich libmpich-dev libhdf5-mpich-dev) ;;
+  *) echo "setup: PARAHPC_MPI=$mpi: choose openmpi or mpich" >&2; exit 2 ;;
+esac
 [[ ${1:-} == --test ]] && packages+=(python3-h5py iproute2)
 
 if command -v dpkg-query >/dev/null; then
@@ -31,8 +37,15 @@ fi
 libraries=$(ldconfig -p 2>/dev/null || true)
 problems=()
 command -v cargo >/dev/null || problems+=("no Rust toolchain: install it from https://rustup.rs")
-command -v mpirun >/dev/null && command -v mpicc >/dev/null || problems+=("no MPI (mpirun, mpicc): e.g. 'module load openmpi'")
-if pkg-config --exists hdf5 2>/dev/null; then
+if [[ $mpi == mpich ]]; then
+  command -v mpiexec.mpich >/dev/null && command -v mpicc.mpich >/dev/null || problems+=("no MPICH (mpiexec.mpich, mpicc.mpich)")
+  pkg-config --exists hdf5-mpich 2>/dev/null || problems+=("no parallel HDF5 for MPICH (pkg-config hdf5-mpich)")
+else
+  command -v mpirun >/dev/null && command -v mpicc >/dev/null || problems+=("no MPI (mpirun, mpicc): e.g. 'module load openmpi'")
+fi
+if [[ $mpi == mpich ]]; then
+  : # scripts/mpi-env.sh points 'hdf5' at MPICH's build
+elif pkg-config --exists hdf5 2>/dev/null; then
   # hdf5-metno finds HDF5 through pkg-config name 'hdf5'; it must be the MPI (parallel) build.
   [[ $(pkg-config --cflags hdf5) =~ mpi ]] ||
     problems+=("pkg-config 'hdf5' is a serial build; on Debian: update-alternatives --set hdf5.pc /usr/lib/$(uname -m)-linux-gnu/pkgconfig/hdf5-mpi.pc; elsewhere point PKG_CONFIG_PATH or HDF5_DIR at a parallel HDF5")

@@ -4,20 +4,11 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 fn falseshare_on(ranks: usize, args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std::process::Output {
-    let mut cmd = Command::new("mpirun");
-    cmd.args([
-        "--oversubscribe",
-        "--bind-to",
-        "none",
-        "-n",
-        &ranks.to_string(),
-        env!("CARGO_BIN_EXE_parahpc"),
-        "falseshare",
-    ])
-    .args(args);
+    let mut cmd = launcher(ranks, &["--bind-to", "none"]);
+    cmd.arg("falseshare").args(args);
     if let Some(f) = fault {
         cmd.env("PARAHPC_INJECT_FAULT", f);
     }
@@ -69,13 +60,11 @@ fn a_rank_with_too_few_cpus_to_pin_fails_every_rank_instead_of_hanging() {
     // Bound to one core each, two ranks cannot pin two threads; only rank 0 measures and knows.
     // Before, the other rank waited forever in the next collective.
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("timeout")
-        .args(["60", "mpirun", "--oversubscribe", "--bind-to", "core", "-n", "2", env!("CARGO_BIN_EXE_parahpc")])
-        .args(["falseshare", "--threads", "2", "--iters", "1000", "-o", "f.h5"])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_fails(&out, 2, "parahpc: error: rank 0 has no 2 CPUs on distinct cores or hyperthreads to pin to");
+    let mut cmd = launcher(2, &["--bind-to", "core"]);
+    cmd.args(["falseshare", "--threads", "2", "--iters", "1000", "-o", "f.h5"]);
+    // Running fails the test instead of hanging it.
+    let (code, log, _) = Running::start(&mut cmd, dir.path()).finish();
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains("parahpc: error: rank 0 has no 2 CPUs on distinct cores or hyperthreads to pin to"), "{log}");
     assert_no_files(dir.path());
 }

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 const LONG: &[&str] = &["amdahl", "--kernel", "sleep", "--work", "3", "--repeats", "1", "--warmup", "0"];
 const FIRST_POINT: &str = "1 rank × 1 thread: median";
 
-/// mpirun itself, not under `timeout`: `timeout` passes a signal on twice (to mpirun and to its
-/// process group), and at a second signal Open MPI's mpirun kills the ranks at once. `Running`
-/// bounds the wait instead.
+/// The launcher itself, not under `timeout`: `timeout` passes a signal on twice (to mpirun and to
+/// its process group), and at a second signal Open MPI's mpirun kills the ranks at once.
+/// `Running` bounds the wait instead.
 fn mpirun_cmd(ranks: usize, args: &[&str]) -> Command {
-    let mut cmd = Command::new("mpirun");
-    cmd.args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc")]).args(args);
+    let mut cmd = launcher(ranks, &[]);
+    cmd.args(args);
     cmd
 }
 
@@ -61,7 +61,10 @@ fn sigterm_to_mpirun_mid_point_keeps_the_completed_points() {
     std::thread::sleep(Duration::from_millis(300));
     run.signal(libc::SIGTERM);
     let (code, log, took) = run.finish();
-    assert_ne!(code, Some(0), "{log}");
+    // MPICH's mpiexec ends with 0 after passing a signal on, whatever the ranks' status.
+    if !mpich() {
+        assert_ne!(code, Some(0), "{log}");
+    }
     assert!(log.contains("parahpc: error: stopped: SIGTERM received after 1 of 2 points"), "{log}");
     // parahpc's share: from the signal reaching the ranks to the file written.
     let latency = stop_latency(&log);
@@ -239,7 +242,7 @@ fn a_rank_failing_alone_aborts_the_job_and_the_checkpoint_stays() {
     cmd.env("PARAHPC_INJECT_FAULT", "panic-last-rank");
     let (code, log, _) = Running::start(&mut cmd, dir.path()).finish();
     assert_ne!(code, Some(0), "{log}");
-    assert!(log.contains("injected failure of rank 1") && log.contains("MPI_ABORT"), "{log}");
+    assert!(log.contains("injected failure of rank 1") && log.to_uppercase().contains("MPI_ABORT"), "{log}");
     let file = hdf5::File::open(dir.path().join("p.h5")).unwrap();
     assert!(str_attr(&file, "incomplete_reason").starts_with("unfinished after 1 of 2 points"));
 }

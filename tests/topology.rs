@@ -5,25 +5,15 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 fn strings_at(file: &hdf5::File, path: &str) -> Vec<String> {
     strings(&file.dataset(path).unwrap())
 }
 
 fn topology(ranks: usize, bind: &str, extra: &[&str], dir: &std::path::Path) -> hdf5::File {
-    let out = Command::new("mpirun")
-        .args([
-            "--oversubscribe",
-            "--bind-to",
-            bind,
-            "-n",
-            &ranks.to_string(),
-            env!("CARGO_BIN_EXE_parahpc"),
-            "topology",
-            "-o",
-            "t.h5",
-        ])
+    let out = launcher(ranks, &["--bind-to", bind])
+        .args(["topology", "-o", "t.h5"])
         .args(extra)
         .current_dir(dir)
         .stdin(Stdio::null())

@@ -16,15 +16,21 @@ use std::os::raw::{c_int, c_void};
 /// The rank that hosts the cell.
 const HOST: c_int = 0;
 
-/// OpenMPI's predefined MPI_REPLACE and MPI_NO_OP: rsmpi exports no handle for them, and the
-/// stack is OpenMPI 4.1, where they are the addresses of these globals.
+// MPI_REPLACE and MPI_NO_OP, which rsmpi does not export: from src/mpi/handles.c, compiled
+// against the MPI library's own header (Open MPI's are addresses of globals, MPICH's integers).
+extern "C" {
+    fn parahpc_mpi_op_replace() -> ffi::MPI_Op;
+    fn parahpc_mpi_op_no_op() -> ffi::MPI_Op;
+}
+
 fn op_replace() -> ffi::MPI_Op {
-    // Taking the address of the predefined object reads and writes nothing.
-    ffi::MPI_Op(std::ptr::addr_of_mut!(ffi::ompi_mpi_op_replace).cast())
+    // SAFETY: returns a predefined handle; reads nothing else.
+    unsafe { parahpc_mpi_op_replace() }
 }
 
 fn op_no_op() -> ffi::MPI_Op {
-    ffi::MPI_Op(std::ptr::addr_of_mut!(ffi::ompi_mpi_op_no_op).cast())
+    // SAFETY: as above.
+    unsafe { parahpc_mpi_op_no_op() }
 }
 
 fn check(call: &str, code: c_int) {

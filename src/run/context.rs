@@ -179,7 +179,7 @@ impl RunContext {
             ("command_line", AttrValue::Str(self.command_line.clone())),
             ("start_time", AttrValue::Str(self.start_time.format("%Y-%m-%dT%H:%M:%SZ").to_string())),
             // The MPI library's string is C-style: cut at the first NUL, drop the newline.
-            ("mpi_library", AttrValue::Str(mpi_library.split('\0').next().unwrap_or("").trim().into())),
+            ("mpi_library", AttrValue::Str(library_line(&mpi_library))),
             ("mpi_thread_level", AttrValue::Str(format!("{:?}", self.thread_level).to_lowercase())),
             ("hdf5_library", AttrValue::Str(format!("{h5_major}.{h5_minor}.{h5_release}"))),
             ("blas_library", AttrValue::Str(crate::machine::blas::config())),
@@ -196,6 +196,12 @@ impl RunContext {
         }
         attrs
     }
+}
+
+/// The MPI library's version string on one line: C-style, it ends at the first NUL, and MPICH's
+/// spreads over lines and tabs ("MPICH Version:\t4.0.2\nMPICH Release date: ...").
+fn library_line(raw: &str) -> String {
+    raw.split('\0').next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 pub fn gib(bytes: u64) -> f64 {
@@ -272,6 +278,15 @@ mod tests {
         assert_eq!(resolve_threads(None, &none, 2, 9), Ok((1, "cpu binding")));
         let bad = env_of(&[("RAYON_NUM_THREADS", "zero")]);
         assert!(resolve_threads(None, &bad, 16, 1).unwrap_err().contains("RAYON_NUM_THREADS"));
+    }
+
+    #[test]
+    fn library_versions_fit_on_one_line() {
+        assert_eq!(
+            library_line("MPICH Version:\t4.0.2\nMPICH Release date:\tThu\n\0junk"),
+            "MPICH Version: 4.0.2 MPICH Release date: Thu"
+        );
+        assert_eq!(library_line("Open MPI v4.1.4, package: Debian\n"), "Open MPI v4.1.4, package: Debian");
     }
 
     #[test]

@@ -53,15 +53,33 @@ pub const AMDAHL_ATTRIBUTES: &[&str] = &[
     "work_s",
 ];
 
-/// Runs the release binary under `mpirun --oversubscribe -n ranks` in `dir`.
+/// Whether the tests run under MPICH (`PARAHPC_MPI=mpich`, set by scripts/mpi-env.sh), else Open
+/// MPI.
+pub fn mpich() -> bool {
+    std::env::var("PARAHPC_MPI").is_ok_and(|m| m == "mpich")
+}
+
+/// The launcher, ready for `-n ranks`, then launcher options, the binary and its arguments: the
+/// one place where the MPIs differ. Open MPI's mpirun needs `--oversubscribe` for more ranks
+/// than cores; MPICH's mpiexec (Hydra, named by PARAHPC_MPIRUN) oversubscribes by default and
+/// refuses the option. Both take `--bind-to`.
+pub fn launcher(ranks: usize, options: &[&str]) -> Command {
+    let mut cmd = Command::new(std::env::var("PARAHPC_MPIRUN").unwrap_or_else(|_| "mpirun".into()));
+    if !mpich() {
+        cmd.arg("--oversubscribe");
+    }
+    cmd.args(options).args(["-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc")]);
+    cmd
+}
+
+/// Runs the release binary on `ranks` ranks (oversubscribed) in `dir`.
 pub fn mpirun(ranks: usize, args: &[&str], dir: &Path) -> Output {
-    Command::new("mpirun")
-        .args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc")])
+    launcher(ranks, &[])
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
-        .expect("mpirun runs (scripts/test.sh installs OpenMPI)")
+        .expect("the MPI launcher runs (scripts/test.sh installs it)")
 }
 
 /// Runs the release binary on `ranks` ranks across the emulated two-node cluster
@@ -84,14 +102,13 @@ pub fn mpirun_two_nodes(ranks: usize, launcher: &[&str], args: &[&str], env: &[(
 
 /// As `mpirun`, with PARAHPC_INJECT_FAULT naming `fault`.
 pub fn mpirun_with_fault(ranks: usize, args: &[&str], dir: &Path, fault: &str) -> Output {
-    Command::new("mpirun")
-        .args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_parahpc")])
+    launcher(ranks, &[])
         .args(args)
         .env("PARAHPC_INJECT_FAULT", fault)
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
-        .expect("mpirun runs")
+        .expect("the MPI launcher runs")
 }
 
 pub fn stderr(out: &Output) -> String {
@@ -165,7 +182,7 @@ pub fn check_schema_with_root(
     for per_rank in ["cpusets", "numa_nodes", "core_ids"] {
         assert_eq!(file.dataset(per_rank).unwrap().shape(), [ranks], "{per_rank}");
     }
-    assert!(str_attr(&file, "mpi_library").starts_with("Open MPI"));
+    assert!(str_attr(&file, "mpi_library").starts_with(if mpich() { "MPICH" } else { "Open MPI" }));
     assert!(!str_attr(&file, "mpi_library").contains('\0'));
     assert!(str_attr(&file, "command_line").contains("amdahl"));
     // rayon threads run beside MPI in amdahl.
