@@ -98,6 +98,17 @@ impl<E: Experiment> Invocation for Parsed<E> {
     fn run(&self, ctx: &RunContext) -> Outcome<()> {
         let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME, output::estimate(E::SCHEMA))?;
         let path = output.h5.clone();
+        if ctx.is_root() && !E::common(&self.0).quiet {
+            let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+            let message = format!(
+                "started on {} ({}) × {} each; results to {}",
+                plural(ctx.size, "rank"),
+                plural(ctx.nodes, "node"),
+                plural(ctx.threads, "thread"),
+                path.display()
+            );
+            crate::run::progress::started(E::NAME, &message);
+        }
         let mut recorder = Recorder::new(output, E::SCHEMA);
         let results = match E::run(ctx, &self.0, &mut recorder) {
             Ok(results) => results,

@@ -52,6 +52,12 @@ impl Drop for Progress {
     }
 }
 
+/// The line that says a run has started (MPI is up, the output checked), on rank 0 unless quiet:
+/// in a batch log it separates a slow start from a slow run.
+pub fn started(label: &str, message: &str) {
+    eprintln!("{} parahpc: {label}: {message}", timestamp());
+}
+
 fn timestamp() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }

@@ -119,6 +119,9 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
             }
             last
         };
+        if stopping() {
+            return Ok(());
+        }
         one();
         let mut times = Vec::with_capacity(repeats);
         let mut result = T::default();
