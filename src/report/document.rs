@@ -46,8 +46,9 @@ fn escape(text: &str) -> String {
 /// HTML with every figure's SVG embedded (`svg_of` returns the SVG text for a stem).
 pub fn html(title: &str, blocks: &[Block], svg_of: impl Fn(&str) -> String) -> String {
     let mut out = format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}\
-         table{{border-collapse:collapse}}td,th{{border:1px solid #aaa;padding:2px 8px}}</style></head><body>\n",
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-serif;max-width:1100px;margin:auto;padding:0 8px}}\
+         table{{border-collapse:collapse;display:block;overflow-x:auto}}td,th{{border:1px solid #aaa;padding:2px 8px}}\
+         figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto;display:block}}</style></head><body>\n",
         escape(title)
     );
     for block in blocks {

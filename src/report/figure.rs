@@ -2,7 +2,7 @@
 //! TrueType font: DejaVu Sans from the system (scripts/setup.sh installs fonts-dejavu-core), or
 //! the file named by PARAHPC_FONT.
 
-use crate::output::console::format_number as num;
+use super::axis::Axis;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Display;
@@ -33,12 +33,78 @@ const FONT_CANDIDATES: &[&str] = &[
     "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
 ];
 
-/// A log–log chart's coordinates.
-pub type LogLog = Cartesian2d<LogCoord<f64>, LogCoord<f64>>;
+/// Every figure's coordinates: two `Axis`, log or linear.
+pub type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
+
+/// A chart on `area`: the caption, and the mesh with tick labels and descriptions from the axes.
+pub fn chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    title_size: u32,
+    (x, x_desc): (&Axis, &str),
+    (y, y_desc): (&Axis, &str),
+) -> Result<Chart<'a, DB>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", title_size))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x.clone(), y.clone())
+        .text()?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .text()?;
+    Ok(chart)
+}
+
+/// The corner of the plot holding the fewest of `points`: where the legend covers least.
+pub fn legend_corner(x: &Axis, y: &Axis, points: impl IntoIterator<Item = (f64, f64)>) -> SeriesLabelPosition {
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let mut counts = [0usize; 4];
+    for (px, py) in points {
+        let (fx, fy) = (x.fraction(px), y.fraction(py));
+        if !(fx.is_finite() && fy.is_finite()) {
+            continue;
+        }
+        for (k, &(_, right, upper)) in corners.iter().enumerate() {
+            // A legend takes about 40 % of the width and a third of the height.
+            let in_x = if right { fx > 0.55 } else { fx < 0.45 };
+            let in_y = if upper { fy > 0.62 } else { fy < 0.38 };
+            counts[k] += usize::from(in_x && in_y);
+        }
+    }
+    let best = (0..4).min_by_key(|&k| counts[k]).unwrap_or(0);
+    corners[best].0.clone()
+}
+
+/// Draws the legend of `chart` in `position`.
+pub fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .text()
+}
 
 /// Draws labelled curves, each a line with its points marked, in palette colours.
-pub fn curves<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, LogLog>,
+pub fn curves<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
     curves: &[(String, Vec<(f64, f64)>)],
 ) -> Result<(), String> {
     for (i, (label, points)) in curves.iter().enumerate() {
@@ -51,16 +117,6 @@ pub fn curves<DB: DrawingBackend>(
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled()))).text()?;
     }
     Ok(())
-}
-
-/// An axis tick: log axes tick at powers of ten, so decimal units ("10 kB", "1 MB").
-pub fn tick_bytes(n: f64) -> String {
-    let (value, unit) = match n {
-        n if n < 1e3 => (n, "B"),
-        n if n < 1e6 => (n / 1e3, "kB"),
-        n => (n / 1e6, "MB"),
-    };
-    format!("{} {unit}", num(value).trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// Registers the font plotters uses as "sans-serif", once.
@@ -101,16 +157,4 @@ pub fn save<F: Figure>(figure: &F, dir: &Path, stem: &str) -> Result<(), String>
         })?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn byte_ticks_use_decimal_units() {
-        assert_eq!(tick_bytes(10.0), "10 B");
-        assert_eq!(tick_bytes(1e4), "10 kB");
-        assert_eq!(tick_bytes(1e6), "1 MB");
-    }
 }

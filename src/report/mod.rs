@@ -1,6 +1,7 @@
 //! `parahpc report`: figures and a readable report from results files. Each registered experiment
 //! renders its own section (`Experiment::report`); groups no experiment knows are listed.
 
+pub mod axis;
 pub mod document;
 pub mod figure;
 pub mod load;

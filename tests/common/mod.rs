@@ -370,3 +370,11 @@ pub fn check_incomplete(path: &Path, signal: &str, all_points: usize) -> usize {
     }
     rows
 }
+
+/// A PNG's width and height, from its header.
+pub fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    // IHDR is the first chunk: width and height, big-endian, at bytes 16..24.
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}

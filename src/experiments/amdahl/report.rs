@@ -2,6 +2,7 @@
 //! ceiling; efficiency and Karp–Flatt below; one summary per run.
 
 use crate::report::document::Block;
+use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
 use crate::report::load::{Group, ResultsFile};
 use crate::model::scaling_laws::{amdahl_speedup, gustafson_speedup};
@@ -59,91 +60,78 @@ impl Figure for AmdahlFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
         let (upper, lower) = root.split_vertically(Self::SIZE.1 * 3 / 5);
-        let max_n = self.series.iter().flat_map(|s| s.n.iter().copied()).fold(2.0, f64::max);
-        let measured_max =
-            self.series.iter().flat_map(|s| s.speedup.iter().copied()).filter(|s| s.is_finite()).fold(max_n, f64::max);
+        let workers = Axis::workers(self.series.iter().flat_map(|s| s.n.iter().copied()));
+        let max_n = workers.ticks().last().copied().unwrap_or(2.0);
+        let measured = self.series.iter().flat_map(|s| s.speedup.iter().copied()).filter(|s| s.is_finite());
+        let measured_max = measured.fold(max_n, f64::max);
         // Show a ceiling that is within reach of the data: it is the lesson.
-        let max_y = self
+        let ceilings: Vec<f64> = self
             .series
             .iter()
             .filter(|s| !s.weak && s.f > 0.0 && 1.0 / s.f <= 4.0 * measured_max)
             .map(|s| 1.0 / s.f)
-            .fold(measured_max, f64::max);
-        let curve: Vec<f64> = (0..=60).map(|i| max_n.powf(i as f64 / 60.0)).collect();
+            .collect();
+        let speedup = Axis::log(
+            self.series.iter().flat_map(|s| s.speedup.iter().copied()).chain([1.0, max_n]).chain(ceilings.iter().copied()),
+            Unit::Plain,
+        );
+        let curve: Vec<f64> = (0..=200).map(|i| max_n.powf(i as f64 / 200.0)).collect();
 
-        let mut chart = ChartBuilder::on(&upper)
-            .caption("Speedup: measured, fitted law, ideal and ceiling", ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0.9..max_n * 1.15).log_scale(), (0.9..max_y * 1.3).log_scale())
-            .text()?;
+        let mut chart = figure::chart(
+            &upper,
+            "Speedup: measured, fitted law, ideal and ceiling",
+            22,
+            (&workers, "n = workers (ranks × threads) / baseline workers"),
+            (&speedup, "speedup"),
+        )?;
+        // A straight line on log–log axes: two end points, nothing to round on the way.
         chart
-            .configure_mesh()
-            .x_desc("n = workers (ranks × threads) / baseline workers")
-            .y_desc("speedup [1]")
-            .draw()
-            .text()?;
-        chart
-            .draw_series(LineSeries::new(curve.iter().map(|&n| (n, n)), BLACK.mix(0.35).stroke_width(2)))
+            .draw_series(LineSeries::new([(1.0, 1.0), (max_n, max_n)], BLACK.mix(0.35).stroke_width(2)))
             .text()?
             .label("ideal: speedup = n")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.35)));
+        let mut drawn = vec![(1.0, 1.0), (max_n, max_n)];
         for (i, s) in self.series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
+            let measured = points(&s.n, &s.speedup);
+            drawn.extend(&measured);
             chart
-                .draw_series(LineSeries::new(points(&s.n, &s.speedup), color.stroke_width(2)))
+                .draw_series(LineSeries::new(measured.clone(), color.stroke_width(2)))
                 .text()?
                 .label(format!("{}: measured", s.label))
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-            chart
-                .draw_series(points(&s.n, &s.speedup).into_iter().map(|p| Circle::new(p, 4, color.filled())))
-                .text()?;
+            chart.draw_series(measured.into_iter().map(|p| Circle::new(p, 4, color.filled()))).text()?;
             if s.f.is_finite() {
                 let law = if s.weak { "Gustafson" } else { "Amdahl" };
+                let model: Vec<(f64, f64)> = curve.iter().map(|&n| (n, s.law(n))).collect();
+                drawn.extend(&model);
                 chart
-                    .draw_series(DashedLineSeries::new(curve.iter().map(|&n| (n, s.law(n))), 8, 5, color.into()))
+                    .draw_series(DashedLineSeries::new(model, 8, 5, color.into()))
                     .text()?
                     .label(format!("{}: {law}, fitted f = {}", s.label, num(s.f)))
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
-                if !s.weak && s.f > 0.0 && 1.0 / s.f < max_y * 1.3 {
+                if !s.weak && s.f > 0.0 && 1.0 / s.f <= speedup.high() {
+                    let ceiling = [(workers.low(), 1.0 / s.f), (workers.high(), 1.0 / s.f)];
+                    drawn.extend(&ceiling);
                     chart
-                        .draw_series(DashedLineSeries::new(
-                            [(0.9, 1.0 / s.f), (max_n * 1.15, 1.0 / s.f)],
-                            2,
-                            4,
-                            color.into(),
-                        ))
+                        .draw_series(DashedLineSeries::new(ceiling, 2, 4, color.into()))
                         .text()?
                         .label(format!("{}: ceiling 1/f = ×{}", s.label, num(1.0 / s.f)))
                         .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.mix(0.5)));
                 }
             }
         }
-        chart
-            .configure_series_labels()
-            // Measured speedup never exceeds the ideal line: the lower right stays empty.
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 15))
-            .draw()
-            .text()?;
+        figure::legend(&mut chart, figure::legend_corner(&workers, &speedup, drawn))?;
 
-        let values = self
-            .series
-            .iter()
-            .flat_map(|s| s.efficiency.iter().chain(&s.karp_flatt).copied())
-            .filter(|v| v.is_finite());
-        let (low, high) = values.fold((0.0f64, 1.05f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        let mut chart = ChartBuilder::on(&lower)
-            .caption("Efficiency (solid) and Karp–Flatt serial fraction (dashed)", ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0.9..max_n * 1.15).log_scale(), (low - 0.05)..(high + 0.05))
-            .text()?;
-        chart.configure_mesh().x_desc("n = workers / baseline workers").y_desc("[1]").draw().text()?;
+        let values = self.series.iter().flat_map(|s| s.efficiency.iter().chain(&s.karp_flatt).copied());
+        let fraction = Axis::linear(values.chain([0.0, 1.0]), Unit::Plain, true);
+        let mut chart = figure::chart(
+            &lower,
+            "Efficiency (solid) and Karp–Flatt serial fraction (dashed)",
+            20,
+            (&workers, "n = workers / baseline workers"),
+            (&fraction, "efficiency, serial fraction"),
+        )?;
         for (i, s) in self.series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             chart.draw_series(LineSeries::new(points(&s.n, &s.efficiency), color.stroke_width(2))).text()?;

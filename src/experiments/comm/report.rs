@@ -3,6 +3,7 @@
 //! headline numbers and the lesson.
 
 use crate::report::document::Block;
+use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
 use crate::report::load::ResultsFile;
 use crate::model::hockney::Hockney;
@@ -45,31 +46,16 @@ fn positive(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 fn log_log<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
-    y_desc: &str,
+    (y_desc, y_unit): (&str, Unit),
     lines: &[Line],
-    legend: SeriesLabelPosition,
 ) -> Result<(), String> {
     let all: Vec<(f64, f64)> = lines.iter().flat_map(|l| positive(&l.points)).collect();
     if all.is_empty() {
         return area.titled(&format!("{title}: no data"), ("sans-serif", 18)).map(|_| ()).text();
     }
-    let (x0, x1) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let (y0, y1) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d((x0 / 1.5..x1 * 1.5).log_scale(), (y0 / 1.5..y1 * 1.5).log_scale())
-        .text()?;
-    chart
-        .configure_mesh()
-        .x_desc("message size")
-        .y_desc(y_desc)
-        .x_label_formatter(&|v| figure::tick_bytes(*v))
-        .y_label_formatter(&|v| num(*v).trim_end_matches('0').trim_end_matches('.').to_string())
-        .draw()
-        .text()?;
+    let x = Axis::log(all.iter().map(|p| p.0), Unit::Bytes);
+    let y = Axis::log(all.iter().map(|p| p.1), y_unit);
+    let mut chart = figure::chart(area, title, 18, (&x, "message size"), (&y, y_desc))?;
     for line in lines {
         let (color, points) = (line.color, positive(&line.points));
         let drawn = if line.dashed {
@@ -82,14 +68,7 @@ fn log_log<DB: DrawingBackend>(
             chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).text()?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(legend)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .text()
+    figure::legend(&mut chart, figure::legend_corner(&x, &y, all))
 }
 
 fn heat_map<DB: DrawingBackend>(
@@ -101,24 +80,22 @@ fn heat_map<DB: DrawingBackend>(
     let finite = values.iter().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     let span = if hi > lo { hi - lo } else { 1.0 };
-    let mut chart = ChartBuilder::on(area)
-        .caption(format!("{title}: {} to {} us (blue to red)", num(lo), num(hi)), ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(50)
-        .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)
-        .text()?;
     // Rank r is the cell from r to r + 1.
-    let ticks = (n + 1).min(17);
+    let ranks = Axis::linear([0.0, n as f64], Unit::Count, true);
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("{title}: {} to {} µs (blue to red)", num(lo), num(hi)), ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(ranks.clone(), ranks)
+        .text()?;
     chart
         .configure_mesh()
         .disable_mesh()
         .x_desc("rank")
         .y_desc("rank")
-        .x_labels(ticks)
-        .y_labels(ticks)
-        .x_label_formatter(&|v| if v.fract() == 0.0 { format!("{v}") } else { String::new() })
-        .y_label_formatter(&|v| if v.fract() == 0.0 { format!("{v}") } else { String::new() })
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .draw()
         .text()?;
     chart
@@ -143,28 +120,10 @@ impl Figure for CommFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
         let panels = root.split_evenly((2, 2));
-        // Latency rises to the right and bandwidth flattens: their empty corners hold the legends.
-        log_log(
-            &panels[0],
-            "Ping-pong latency (dashed: Hockney fit)",
-            "latency [us]",
-            &self.latency,
-            SeriesLabelPosition::UpperLeft,
-        )?;
-        log_log(
-            &panels[1],
-            "Bandwidth (dashed: bi-directional)",
-            "bandwidth [MB/s]",
-            &self.bandwidth,
-            SeriesLabelPosition::LowerRight,
-        )?;
-        log_log(
-            &panels[2],
-            "Collectives: slowest rank's time per call",
-            "time [us]",
-            &self.collectives,
-            SeriesLabelPosition::UpperLeft,
-        )?;
+        let us = Unit::Time { seconds_per_unit: 1e-6 };
+        log_log(&panels[0], "Ping-pong latency (dashed: Hockney fit)", ("latency", us), &self.latency)?;
+        log_log(&panels[1], "Bandwidth (dashed: bi-directional)", ("bandwidth [MB/s]", Unit::Plain), &self.bandwidth)?;
+        log_log(&panels[2], "Collectives: slowest rank's time per call", ("time per call", us), &self.collectives)?;
         match &self.matrix {
             Some((title, n, values)) => heat_map(&panels[3], title, *n, values),
             None => panels[3]

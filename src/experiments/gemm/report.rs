@@ -2,6 +2,7 @@
 //! core's peak, and the SUMMA rows with their parallel efficiency.
 
 use crate::report::document::Block;
+use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
 use crate::report::load::ResultsFile;
 use crate::output::console::format_number as num;
@@ -18,40 +19,29 @@ struct GemmFigure {
 impl Figure for GemmFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
-        let points = self.curves.iter().flat_map(|(_, p)| p.iter());
-        let (min_x, max_x, min_y, max_y) = points
-            .fold((f64::INFINITY, 1.0f64, f64::INFINITY, 1.0f64), |(a, b, c, d), p| {
-                (a.min(p.0), b.max(p.0), c.min(p.1), d.max(p.1))
-            });
-        let max_y = self.peaks.iter().map(|p| p.1).filter(|p| p.is_finite()).fold(max_y, f64::max);
-        let mut chart = ChartBuilder::on(root)
-            .caption("Matrix multiply: GFLOP/s per implementation (dashed: one core's peak)", ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(
-                (min_x.min(max_x) * 0.8..max_x * 1.25).log_scale(),
-                (min_y.min(max_y) * 0.5..max_y * 2.0).log_scale(),
-            )
-            .text()?;
-        chart.configure_mesh().x_desc("n (matrices n × n)").y_desc("GFLOP/s (2n³ flops)").draw().text()?;
+        let points = || self.curves.iter().flat_map(|(_, p)| p.iter().copied());
+        let peaks = self.peaks.iter().map(|p| p.1).filter(|p| p.is_finite());
+        let x = Axis::log(points().map(|p| p.0), Unit::Count);
+        let y = Axis::log(points().map(|p| p.1).chain(peaks), Unit::Plain);
+        let mut chart = figure::chart(
+            root,
+            "Matrix multiply: GFLOP/s per implementation (dashed: one core's peak)",
+            22,
+            (&x, "n (matrices n × n)"),
+            (&y, "GFLOP/s (2n³ flops)"),
+        )?;
         figure::curves(&mut chart, &self.curves)?;
+        let mut drawn: Vec<(f64, f64)> = points().collect();
         for (label, peak) in self.peaks.iter().filter(|p| p.1.is_finite()) {
-            let line =
-                DashedLineSeries::new([(min_x * 0.8, *peak), (max_x * 1.25, *peak)], 8, 6, BLACK.stroke_width(1));
+            let line = [(x.low(), *peak), (x.high(), *peak)];
+            drawn.extend(line);
             chart
-                .draw_series(line)
+                .draw_series(DashedLineSeries::new(line, 8, 6, BLACK.stroke_width(1)))
                 .text()?
                 .label(format!("{label}: peak of one core"))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .text()
+        figure::legend(&mut chart, figure::legend_corner(&x, &y, drawn))
     }
 }
 

@@ -2,6 +2,7 @@
 //! reports drawn where the steps should be.
 
 use crate::report::document::Block;
+use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
 use crate::report::load::{ResultsFile, Value};
 use crate::output::console::{format_bytes as bytes, format_number as num};
@@ -19,45 +20,25 @@ struct MemlatFigure {
 impl Figure for MemlatFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
-        let all = self.curves.iter().flat_map(|(_, p)| p.iter()).filter(|p| p.1.is_finite() && p.1 > 0.0);
-        let (x0, x1, y0, y1) = all.fold((f64::MAX, 1.0f64, f64::MAX, 1.0f64), |(a, b, c, d), p| {
-            (a.min(p.0), b.max(p.0), c.min(p.1), d.max(p.1))
-        });
-        let x0 = x0.min(x1);
-        let mut chart = ChartBuilder::on(root)
-            .caption("Memory latency by working set (dotted: cache sizes the node reports)", ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d((x0 / 1.5..x1 * 1.5).log_scale(), (y0.min(y1) / 1.5..y1 * 1.5).log_scale())
-            .text()?;
-        chart
-            .configure_mesh()
-            .x_desc("working set")
-            .y_desc("latency per access [ns]")
-            .x_label_formatter(&|v| figure::tick_bytes(*v))
-            .draw()
-            .text()?;
+        let points = || self.curves.iter().flat_map(|(_, p)| p.iter().copied()).filter(|p| p.1.is_finite() && p.1 > 0.0);
+        let x = Axis::log(points().map(|p| p.0).chain(self.caches.iter().map(|c| c.1)), Unit::Bytes);
+        let y = Axis::log(points().map(|p| p.1), Unit::Time { seconds_per_unit: 1e-9 });
+        let mut chart = figure::chart(
+            root,
+            "Memory latency by working set (dotted: cache sizes the node reports)",
+            22,
+            (&x, "working set"),
+            (&y, "latency per access"),
+        )?;
         for (name, at) in &self.caches {
             chart
-                .draw_series(DashedLineSeries::new(
-                    [(*at, y0.min(y1) / 1.5), (*at, y1 * 1.5)],
-                    3,
-                    5,
-                    BLACK.mix(0.6).into(),
-                ))
+                .draw_series(DashedLineSeries::new([(*at, y.low()), (*at, y.high())], 3, 5, BLACK.mix(0.6).into()))
                 .text()?
                 .label(format!("{name} = {}", bytes(*at)))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.6)));
         }
         figure::curves(&mut chart, &self.curves)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .text()
+        figure::legend(&mut chart, figure::legend_corner(&x, &y, points()))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The stream section: bandwidth per kernel against workers, with where Triad saturates.
 
 use crate::report::document::Block;
+use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
 use crate::report::load::ResultsFile;
 use crate::output::console::format_number as num;
@@ -23,21 +24,16 @@ struct StreamFigure {
 impl Figure for StreamFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
-        let points = self.files.iter().flat_map(|f| f.kernels.iter().flat_map(|(_, p)| p.iter()));
-        let (max_x, max_y) = points.fold((2.0f64, 1.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
-        let mut chart = ChartBuilder::on(root)
-            .caption("Memory bandwidth: aggregate GB/s per kernel (× marks where Triad saturates)", ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0.9..max_x * 1.15).log_scale(), 0.0..max_y * 1.15)
-            .text()?;
-        chart
-            .configure_mesh()
-            .x_desc("workers (ranks × threads), threads swept first")
-            .y_desc("bandwidth [GB/s]")
-            .draw()
-            .text()?;
+        let points = || self.files.iter().flat_map(|f| f.kernels.iter().flat_map(|(_, p)| p.iter().copied()));
+        let x = Axis::workers(points().map(|p| p.0));
+        let y = Axis::linear(points().map(|p| p.1), Unit::Plain, true);
+        let mut chart = figure::chart(
+            root,
+            "Memory bandwidth: aggregate GB/s per kernel (× marks where Triad saturates)",
+            22,
+            (&x, "workers (ranks × threads), threads swept first"),
+            (&y, "bandwidth [GB/s]"),
+        )?;
         let mut color = 0;
         for file in &self.files {
             for (kernel, points) in &file.kernels {
@@ -55,13 +51,7 @@ impl Figure for StreamFigure {
                 chart.draw_series([Cross::new(p, 12, BLACK.stroke_width(3))]).text()?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .text()
+        figure::legend(&mut chart, figure::legend_corner(&x, &y, points()))
     }
 }
 
