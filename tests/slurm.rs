@@ -141,6 +141,16 @@ fn countdown_job_runs_every_mode() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn reduce_job_sums_exactly_across_both_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=1", "--cpus-per-task=1"];
+    let (_, file) = experiment_job(dir.path(), &options, "reduce", &["--n", "10000", "--repeats", "2"]);
+    assert_eq!(u64_attr(&file, "nodes"), 2);
+    assert_eq!(u64_attr(&file.group("reduce").unwrap(), "validated"), 1);
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn bank_job_shares_one_balance_between_its_tasks() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];

@@ -152,6 +152,24 @@ fn falseshare_countdown_simd_and_gemm_across_nodes() {
     assert!(residual[summa] < 16.0, "HPL's check: {}", residual[summa]);
 }
 
+#[test]
+#[ignore = "needs the emulated two-node cluster (scripts/test.sh, as root)"]
+fn reduce_gives_the_exact_sum_with_ranks_on_both_nodes() {
+    // The superaccumulator travels over TCP between the nodes as a derived datatype with a
+    // user-defined operation.
+    let dir = tempfile::tempdir().unwrap();
+    let file = run(&[], &["reduce", "--n", "100003", "--threads", "1", "--repeats", "2"], &[], dir.path(), "r.h5");
+    let g = file.group("reduce").unwrap();
+    assert_eq!(u64_attr(&g, "validated"), 1);
+    let exact = str_attr(&g, "exact_sum_bits");
+    let methods = strings(&g.dataset("method").unwrap());
+    let bits = strings(&g.dataset("result_bits").unwrap());
+    let reproducible: Vec<_> =
+        methods.iter().zip(&bits).filter(|(m, _)| *m == "reproducible").map(|(_, b)| b).collect();
+    assert_eq!(column::<u64>(&g, "ranks").iter().max(), Some(&4));
+    assert!(reproducible.iter().all(|b| **b == exact), "{reproducible:?} vs {exact}");
+}
+
 /// The pool's attributes that say how workers reached the counter.
 fn pool_window(args: &[&str], env: &[(&str, &str)], dir: &Path, out: &str) -> (String, String, String) {
     let file = run(&[], args, env, dir, out);

@@ -191,4 +191,5 @@ registry! {
     pool::Pool,
     gemm::Gemm,
     simd::Simd,
+    reduce::Reduce,
 }

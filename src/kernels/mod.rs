@@ -8,6 +8,7 @@ pub mod falseshare;
 pub mod gemm;
 pub mod memlat;
 pub mod pool;
+pub mod reduce;
 pub mod simd;
 pub mod sleep;
 pub mod spin;

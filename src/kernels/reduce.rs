@@ -1,0 +1,558 @@
+//! Summing doubles: the data sets of the `reduce` lesson, the usual sums (left to right,
+//! pairwise, Neumaier-compensated), an exact sum whose correctly rounded result does not depend
+//! on the order of the additions, and Shewchuk's exact partials (the algorithm of Python's
+//! `math.fsum`) as an independent check of it.
+//!
+//! The exact sum is a superaccumulator in the style of Neal's xsum (arXiv:1505.05571): a
+//! fixed-point integer wide enough for every double (2^-1074 to 2^1024, plus 64 bits of
+//! carries), held as 32-bit digits in i64 words so that additions need no carry propagation for
+//! 2^30 steps. In front of it, one u64 bin per sign and exponent adds the significands of
+//! values that share an exponent, with no shifting; a bin is moved into the integer only every
+//! 2048 additions. Integer addition is associative, so any split between threads and any MPI
+//! reduction tree gives the same integer, hence the same rounded bits.
+
+use rayon::prelude::*;
+
+/// 32-bit digits of the fixed-point integer, least significant first: bit g is worth 2^(g-1074).
+pub const DIGITS: usize = 68;
+/// The digits and one word of flags (infinities, NaN): what travels in MPI.
+pub const WORDS: usize = DIGITS + 1;
+const DIGIT_BITS: u32 = 32;
+/// Additions of one bin before it must be moved: 2^64 / 2^53 significands fit in a u64.
+const BIN_CAPACITY: u16 = 2048;
+/// Digit additions before a carry pass: each adds less than 2^32 to an i64.
+const ADDS_BEFORE_CARRY: u32 = 1 << 30;
+const FRACTION: u64 = (1 << 52) - 1;
+
+const POS_INF: i64 = 1;
+const NEG_INF: i64 = 2;
+const NAN: i64 = 4;
+
+/// The exact sum of any number of doubles, as a fixed-point integer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactSum {
+    /// `DIGITS` digits, then the flags word.
+    words: [i64; WORDS],
+    adds: u32,
+}
+
+impl Default for ExactSum {
+    fn default() -> Self {
+        ExactSum { words: [0; WORDS], adds: 0 }
+    }
+}
+
+impl ExactSum {
+    /// Adds `magnitude` × 2^(g − 1074), negated if `negative`.
+    fn add_at(&mut self, magnitude: u64, g: u32, negative: bool) {
+        if self.adds >= ADDS_BEFORE_CARRY {
+            self.carry();
+        }
+        self.adds += 1;
+        let (digit, shift) = ((g / DIGIT_BITS) as usize, g % DIGIT_BITS);
+        let wide = (magnitude as u128) << shift;
+        for k in 0..3 {
+            let part = ((wide >> (32 * k)) & 0xFFFF_FFFF) as i64;
+            if part != 0 {
+                if negative {
+                    self.words[digit + k] -= part;
+                } else {
+                    self.words[digit + k] += part;
+                }
+            }
+        }
+    }
+
+    /// Adds one double exactly.
+    pub fn add(&mut self, x: f64) {
+        let bits = x.to_bits();
+        let exponent = ((bits >> 52) & 0x7FF) as u32;
+        let negative = bits >> 63 == 1;
+        if exponent == 0x7FF {
+            self.words[DIGITS] |= if bits & FRACTION != 0 {
+                NAN
+            } else if negative {
+                NEG_INF
+            } else {
+                POS_INF
+            };
+            return;
+        }
+        let significand = (bits & FRACTION) | (u64::from(exponent != 0) << 52);
+        self.add_at(significand, exponent.max(1) - 1, negative);
+    }
+
+    /// Propagates carries: every digit but the last in [0, 2^32), the last holding the sign.
+    fn carry(&mut self) {
+        for i in 0..DIGITS - 1 {
+            let c = self.words[i] >> DIGIT_BITS;
+            self.words[i] -= c << DIGIT_BITS;
+            self.words[i + 1] += c;
+        }
+        self.adds = 0;
+    }
+
+    /// Adds another exact sum (associative and commutative: integer addition).
+    pub fn merge(&mut self, other: &ExactSum) {
+        let mut other = other.clone();
+        other.carry();
+        self.carry();
+        for i in 0..DIGITS {
+            self.words[i] += other.words[i];
+        }
+        self.words[DIGITS] |= other.words[DIGITS];
+        self.adds = 2;
+    }
+
+    /// `into += from` on the words that travel in MPI, both carried (as `to_words` leaves them),
+    /// leaving `into` carried: one pass to add, one to carry.
+    pub fn add_words(into: &mut [i64], from: &[i64]) {
+        for (a, b) in into[..DIGITS].iter_mut().zip(&from[..DIGITS]) {
+            *a += b;
+        }
+        into[DIGITS] |= from[DIGITS];
+        for i in 0..DIGITS - 1 {
+            let c = into[i] >> DIGIT_BITS;
+            into[i] -= c << DIGIT_BITS;
+            into[i + 1] += c;
+        }
+    }
+
+    /// The words that travel in MPI (carried, so that any two add without overflow).
+    pub fn to_words(&self) -> [i64; WORDS] {
+        let mut s = self.clone();
+        s.carry();
+        s.words
+    }
+
+    pub fn from_words(words: &[i64]) -> ExactSum {
+        let mut s = ExactSum { words: [0; WORDS], adds: 2 };
+        s.words.copy_from_slice(&words[..WORDS]);
+        s
+    }
+
+    /// The exact sum rounded to the nearest double, ties to even (IEEE 754's default rounding).
+    /// An exact zero is +0.
+    pub fn round(&self) -> f64 {
+        let flags = self.words[DIGITS];
+        if flags & NAN != 0 || flags & (POS_INF | NEG_INF) == POS_INF | NEG_INF {
+            return f64::NAN;
+        } else if flags & POS_INF != 0 {
+            return f64::INFINITY;
+        } else if flags & NEG_INF != 0 {
+            return f64::NEG_INFINITY;
+        }
+        let mut s = self.clone();
+        s.carry();
+        let negative = s.words[DIGITS - 1] < 0;
+        if negative {
+            for w in &mut s.words[..DIGITS] {
+                *w = -*w;
+            }
+            s.carry();
+        }
+        let digit = |i: i64| if i >= 0 { s.words[i as usize] as u128 } else { 0 };
+        let Some(top) = s.words[..DIGITS].iter().rposition(|&d| d != 0) else {
+            return 0.0;
+        };
+        // The top three digits as one window; its bit 0 is global bit `base` (bit g is worth
+        // 2^(g−1074)); everything below the window only matters as a sticky bit.
+        let t = top as i64;
+        let window = (digit(t) << 64) | (digit(t - 1) << 32) | digit(t - 2);
+        let base = 32 * (t - 2);
+        let msb = base + 127 - i64::from(window.leading_zeros());
+        // The lowest bit the double keeps: 53 bits below the top, or bit 0 (subnormals).
+        let mut low = (msb - 52).max(0);
+        let shift = (low - base) as u32;
+        let mut significand = (window >> shift) as u64;
+        if low > 0 {
+            let half = (window >> (shift - 1)) & 1 == 1;
+            let sticky =
+                window & ((1u128 << (shift - 1)) - 1) != 0 || s.words[..top.saturating_sub(2)].iter().any(|&d| d != 0);
+            if half && (sticky || significand & 1 == 1) {
+                significand += 1;
+                if significand == 1 << 53 {
+                    significand >>= 1;
+                    low += 1;
+                }
+            }
+        }
+        let low = low as u64;
+        // Bit g is 2^(g−1074): a significand whose lowest bit is `low` has biased exponent
+        // low + 1 (normal numbers); below that the double is subnormal and its bits are the value.
+        let magnitude = if low == 0 {
+            f64::from_bits(significand)
+        } else if low + 1 >= 0x7FF {
+            f64::INFINITY
+        } else {
+            f64::from_bits(((low + 1) << 52) | (significand & FRACTION))
+        };
+        if negative {
+            -magnitude
+        } else {
+            magnitude
+        }
+    }
+}
+
+/// The fast front of the exact sum: one bin per sign and exponent.
+pub struct Binned {
+    /// Fixed-size, so that indexing with 12 bits needs no bounds check.
+    sums: Box<[u64; 4096]>,
+    room: Box<[u16; 4096]>,
+    exact: ExactSum,
+}
+
+impl Default for Binned {
+    fn default() -> Self {
+        Binned { sums: Box::new([0; 4096]), room: Box::new([BIN_CAPACITY; 4096]), exact: ExactSum::default() }
+    }
+}
+
+impl Binned {
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        let bits = x.to_bits();
+        let bin = (bits >> 52) as usize & 4095;
+        let exponent = bin & 0x7FF;
+        let significand = (bits & FRACTION) | (u64::from(exponent != 0) << 52);
+        self.sums[bin] += significand;
+        self.room[bin] -= 1;
+        if self.room[bin] == 0 {
+            self.flush(bin);
+        }
+    }
+
+    fn flush(&mut self, bin: usize) {
+        let (sum, count) = (self.sums[bin], BIN_CAPACITY - self.room[bin]);
+        self.sums[bin] = 0;
+        self.room[bin] = BIN_CAPACITY;
+        let exponent = (bin & 0x7FF) as u32;
+        let negative = bin >> 11 == 1;
+        if exponent == 0x7FF {
+            // Infinities add exactly 2^52 each; anything more is a NaN's payload.
+            let inf = if negative { f64::NEG_INFINITY } else { f64::INFINITY };
+            self.exact.add(if sum == u64::from(count) << 52 { inf } else { f64::NAN });
+        } else if count > 0 {
+            self.exact.add_at(sum, exponent.max(1) - 1, negative);
+        }
+    }
+
+    /// Every bin moved into the exact integer.
+    pub fn finish(mut self) -> ExactSum {
+        for bin in 0..4096 {
+            if self.room[bin] != BIN_CAPACITY {
+                self.flush(bin);
+            }
+        }
+        self.exact
+    }
+}
+
+/// The exact sum of `values`, split between the current rayon pool's threads in any way.
+pub fn exact_sum(values: &[f64]) -> ExactSum {
+    values
+        .par_chunks(1 << 16)
+        .fold(Binned::default, |mut b, chunk| {
+            for &x in chunk {
+                b.add(x);
+            }
+            b
+        })
+        .map(Binned::finish)
+        .reduce(ExactSum::default, |mut a, b| {
+            a.merge(&b);
+            a
+        })
+}
+
+/// Left to right, one addition after the other: the order of a naive loop.
+pub fn serial_sum(start: f64, values: &[f64]) -> f64 {
+    values.iter().fold(start, |s, &x| s + x)
+}
+
+/// Pairwise (cascade) summation: halves summed recursively, 128-element blocks left to right;
+/// the order depends on the length only, the halves run on the pool's threads.
+pub fn pairwise_sum(values: &[f64]) -> f64 {
+    if values.len() <= 128 {
+        values.iter().sum()
+    } else {
+        let (a, b) = values.split_at(values.len() / 2);
+        let (x, y) = rayon::join(|| pairwise_sum(a), || pairwise_sum(b));
+        x + y
+    }
+}
+
+/// Neumaier's (Kahan–Babuška) compensated sum and its running error term.
+#[derive(Clone, Copy, Default)]
+pub struct Compensated {
+    pub sum: f64,
+    pub error: f64,
+}
+
+impl Compensated {
+    #[inline]
+    pub fn add(mut self, x: f64) -> Self {
+        let t = self.sum + x;
+        self.error += if self.sum.abs() >= x.abs() { (self.sum - t) + x } else { (x - t) + self.sum };
+        self.sum = t;
+        self
+    }
+
+    pub fn merge(self, other: Compensated) -> Self {
+        let mut s = self.add(other.sum);
+        s.error += other.error;
+        s
+    }
+
+    pub fn value(self) -> f64 {
+        self.sum + self.error
+    }
+}
+
+/// Neumaier's sum with each thread compensating its share, the shares then combined.
+pub fn compensated_sum(values: &[f64]) -> f64 {
+    values
+        .par_iter()
+        .fold(Compensated::default, |c, &x| c.add(x))
+        .reduce(Compensated::default, Compensated::merge)
+        .value()
+}
+
+/// Shewchuk's exact partials (arXiv, "Adaptive precision floating-point arithmetic", 1997):
+/// non-overlapping doubles whose exact sum is the exact sum of everything added.
+#[derive(Default, Debug, Clone)]
+pub struct Partials(pub Vec<f64>);
+
+impl Partials {
+    pub fn add(&mut self, mut x: f64) {
+        let mut kept = 0;
+        for i in 0..self.0.len() {
+            let mut y = self.0[i];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                self.0[kept] = lo;
+                kept += 1;
+            }
+            x = hi;
+        }
+        self.0.truncate(kept);
+        self.0.push(x);
+    }
+
+    /// The exact sum correctly rounded, as Python's `math.fsum` does it (finite values only).
+    pub fn round(&self) -> f64 {
+        let p = &self.0;
+        let Some(mut n) = p.len().checked_sub(1) else {
+            return 0.0;
+        };
+        let mut hi = p[n];
+        let mut lo = 0.0;
+        while n > 0 {
+            n -= 1;
+            let x = hi;
+            let y = p[n];
+            hi = x + y;
+            lo = y - (hi - x);
+            if lo != 0.0 {
+                break;
+            }
+        }
+        // Half-way cases: the partials below decide which way to round.
+        if n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            if y == x - hi {
+                hi = x;
+            }
+        }
+        hi
+    }
+}
+
+/// The lesson's data sets. Element i depends on the seed and i alone, so every split of the
+/// same n elements between ranks holds the same numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Data {
+    /// ±(1 to 2) × 2^(−32 to 31), random signs: a wide range and heavy cancellation
+    Cancel,
+    /// uniform in [0, 1)
+    Uniform,
+    /// 1, 1/2, 1/3, …: the harmonic series, ever smaller terms
+    Harmonic,
+    /// 0.1, 0.1, 0.1, −0.3 repeated: the course's slide, 0.1 + 0.1 + 0.1 − 0.3 ≠ 0
+    Tenths,
+}
+
+impl Data {
+    pub fn name(self) -> &'static str {
+        match self {
+            Data::Cancel => "cancel",
+            Data::Uniform => "uniform",
+            Data::Harmonic => "harmonic",
+            Data::Tenths => "tenths",
+        }
+    }
+
+    /// Element `i` of the data set.
+    #[inline]
+    pub fn value(self, seed: u64, i: u64) -> f64 {
+        match self {
+            Data::Cancel => {
+                let h = splitmix64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let exponent = ((h >> 52) & 63) as i32 - 32;
+                let magnitude = f64::from_bits((1023u64 << 52) | (h & FRACTION)) * 2f64.powi(exponent);
+                if h >> 63 == 1 {
+                    -magnitude
+                } else {
+                    magnitude
+                }
+            }
+            Data::Uniform => (splitmix64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 11) as f64 * 2f64.powi(-53),
+            Data::Harmonic => 1.0 / (i + 1) as f64,
+            Data::Tenths => [0.1, 0.1, 0.1, -0.3][(i % 4) as usize],
+        }
+    }
+
+    /// Elements `range` of the data set, generated on the pool's threads.
+    pub fn block(self, seed: u64, range: std::ops::Range<u64>) -> Vec<f64> {
+        range.into_par_iter().map(|i| self.value(seed, i)).collect()
+    }
+}
+
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// How far `x` is from `exact`, in units in the last place of `exact`.
+pub fn ulps(x: f64, exact: f64) -> f64 {
+    if x == exact {
+        return 0.0;
+    }
+    let a = exact.abs();
+    let ulp = if a == 0.0 { f64::from_bits(1) } else { f64::from_bits(a.to_bits() + 1) - a };
+    (x - exact).abs() / ulp
+}
+
+/// Block `r` of `n` elements split between `k` ranks: the first n % k ranks hold one more.
+pub fn block_of(n: u64, k: u64, r: u64) -> std::ops::Range<u64> {
+    let (base, extra) = (n / k, n % k);
+    let start = r * base + r.min(extra);
+    start..start + base + u64::from(r < extra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exact(values: &[f64]) -> f64 {
+        let mut b = Binned::default();
+        values.iter().for_each(|&x| b.add(x));
+        b.finish().round()
+    }
+
+    fn fsum(values: &[f64]) -> f64 {
+        let mut p = Partials::default();
+        values.iter().for_each(|&x| p.add(x));
+        p.round()
+    }
+
+    #[test]
+    fn the_slide_and_known_sums() {
+        let slide = [0.1, 0.1, 0.1, -0.3];
+        assert_eq!(serial_sum(0.0, &slide), 5.551115123125783e-17);
+        // The exact sum of these four doubles is 2^-55: the slide's answer is twice too big.
+        assert_eq!(exact(&slide), 2f64.powi(-55));
+        assert_eq!(fsum(&slide), 2f64.powi(-55));
+        assert_eq!(exact(&[1e100, 1.0, -1e100]), 1.0);
+        assert_eq!(exact(&[]), 0.0);
+        assert_eq!(exact(&[f64::MAX, f64::MAX, -f64::MAX]), f64::MAX);
+        assert_eq!(exact(&[f64::MAX, f64::MAX]), f64::INFINITY);
+        assert!(exact(&[f64::INFINITY, f64::NEG_INFINITY]).is_nan());
+        assert_eq!(exact(&[f64::INFINITY, 1.0, f64::INFINITY]), f64::INFINITY);
+        let tiny = f64::from_bits(1);
+        assert_eq!(exact(&[tiny, tiny, -tiny * 3.0]), -tiny);
+        // Ties to even: 1 + 2^-53 is half-way between 1 and its successor, and rounds to 1;
+        // a little more rounds up.
+        assert_eq!(exact(&[1.0, 2f64.powi(-53)]), 1.0);
+        assert_eq!(exact(&[1.0, 2f64.powi(-53), 2f64.powi(-160)]), 1.0 + f64::EPSILON);
+        assert_eq!(exact(&[1.0 + f64::EPSILON, 2f64.powi(-53)]), 1.0 + 2.0 * f64::EPSILON);
+    }
+
+    #[test]
+    fn exact_sum_agrees_with_fsum_whatever_the_order_and_the_split() {
+        for data in [Data::Cancel, Data::Uniform, Data::Harmonic, Data::Tenths] {
+            let values = data.block(7, 0..100_003);
+            let reference = fsum(&values);
+            assert_eq!(exact(&values).to_bits(), reference.to_bits(), "{data:?}");
+            let mut reversed = values.clone();
+            reversed.reverse();
+            assert_eq!(exact(&reversed).to_bits(), reference.to_bits(), "{data:?}");
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                assert_eq!(pool.install(|| exact_sum(&values)).round().to_bits(), reference.to_bits());
+            }
+            // Split in blocks, each summed alone, then merged in any order: one integer.
+            let mut merged = ExactSum::default();
+            for k in (0..5).rev() {
+                let r = block_of(values.len() as u64, 5, k);
+                merged.merge(&ExactSum::from_words(
+                    &pool_free_exact(&values[r.start as usize..r.end as usize]).to_words(),
+                ));
+            }
+            assert_eq!(merged.round().to_bits(), reference.to_bits());
+            // The same through the words MPI's operation adds.
+            let mut words = ExactSum::default().to_words();
+            for k in 0..5 {
+                let r = block_of(values.len() as u64, 5, k);
+                ExactSum::add_words(&mut words, &pool_free_exact(&values[r.start as usize..r.end as usize]).to_words());
+            }
+            assert_eq!(ExactSum::from_words(&words).round().to_bits(), reference.to_bits());
+            assert_eq!(words, merged.to_words(), "carried words are canonical");
+        }
+    }
+
+    fn pool_free_exact(values: &[f64]) -> ExactSum {
+        let mut b = Binned::default();
+        values.iter().for_each(|&x| b.add(x));
+        b.finish()
+    }
+
+    #[test]
+    fn many_additions_to_one_bin_carry_correctly() {
+        // 10^6 equal values: 488 flushes of one bin, and an exact answer.
+        let values = vec![0.75; 1_000_000];
+        assert_eq!(exact(&values), 750_000.0);
+        let mut negatives = values.clone();
+        negatives.extend(vec![-0.25; 3_000_001]);
+        assert_eq!(exact(&negatives), -0.25);
+    }
+
+    #[test]
+    fn the_usual_sums_are_close_but_not_always_exact() {
+        let values = Data::Cancel.block(1, 0..1 << 16);
+        let reference = fsum(&values);
+        for s in [serial_sum(0.0, &values), pairwise_sum(&values), compensated_sum(&values)] {
+            assert!(ulps(s, reference) < 1e6, "{s} vs {reference}");
+        }
+        assert_eq!(ulps(reference, reference), 0.0);
+        assert_eq!(ulps(1.0 + f64::EPSILON, 1.0), 1.0);
+    }
+
+    #[test]
+    fn blocks_cover_every_element_once() {
+        for (n, k) in [(10, 3), (3, 5), (1 << 20, 7)] {
+            let blocks: Vec<_> = (0..k).map(|r| block_of(n, k, r)).collect();
+            assert_eq!(blocks[0].start, 0);
+            assert_eq!(blocks.last().unwrap().end, n);
+            assert!(blocks.windows(2).all(|w| w[0].end == w[1].start));
+        }
+    }
+}
