@@ -141,6 +141,17 @@ fn countdown_job_runs_every_mode() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn roofline_job_measures_its_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=2", "--cpus-per-task=1"];
+    let args = ["--dram-bytes", "8M", "--gemm-n", "64", "--repeats", "2"];
+    let (_, file) = experiment_job(dir.path(), &options, "roofline", &args);
+    assert_eq!(u64_attr(&file.group("roofline").unwrap(), "validated"), 1);
+    assert!(strings(&file.dataset("roofline/memory/scope").unwrap()).contains(&"node".to_string()));
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn reduce_job_sums_exactly_across_both_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--ntasks-per-node=1", "--cpus-per-task=1"];
@@ -293,7 +304,17 @@ fn scaling_chain_runs_one_node_then_two() {
         if let Some(path) = found.filter(|p| hdf5::File::open(p).is_ok_and(|f| u64_attr(&f, "incomplete") == 0)) {
             break path;
         }
-        assert!(Instant::now() < deadline, "the 2-node job of the chain never completed its file");
+        if Instant::now() > deadline {
+            // What SLURM and the job said, for the log.
+            let logs: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "out"))
+                .map(|p| format!("{}:\n{}", p.display(), read(&p)))
+                .collect();
+            let queue = Command::new("squeue").args(["-a", "-o", "%i %j %T %R"]).output().map(|o| stdout(&o));
+            panic!("the 2-node job of the chain never completed its file\n{}\nsqueue: {queue:?}", logs.join("\n"));
+        }
         std::thread::sleep(Duration::from_millis(500));
     };
     let file = check_job_file(&second, 4, &[(1, 1), (2, 1), (4, 1)]);

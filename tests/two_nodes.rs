@@ -170,6 +170,22 @@ fn reduce_gives_the_exact_sum_with_ranks_on_both_nodes() {
     assert!(reproducible.iter().all(|b| **b == exact), "{reproducible:?} vs {exact}");
 }
 
+#[test]
+#[ignore = "needs the emulated two-node cluster (scripts/test.sh, as root)"]
+fn roofline_sums_each_nodes_dram_triad_over_its_own_ranks() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["roofline", "--dram-bytes", "8M", "--gemm-n", "64", "--repeats", "2", "--threads", "1"];
+    let file = run(&["--bind-to", "none"], &args, &[], dir.path(), "f.h5");
+    let g = file.group("roofline/memory").unwrap();
+    let scope = strings(&g.dataset("scope").unwrap());
+    let node = scope.iter().position(|s| s == "node").expect("a per-node row");
+    // Each node's ranks share --dram-bytes among themselves (2 here, not the job's 4): the node
+    // row holds all of it, less the rounding to whole triad elements.
+    let bytes = column::<u64>(&g, "bytes")[node];
+    assert!(((8 << 20) - 1024..=8 << 20).contains(&bytes), "{bytes}");
+    assert_eq!(u64_attr(&file.group("roofline").unwrap(), "validated"), 1);
+}
+
 /// The pool's attributes that say how workers reached the counter.
 fn pool_window(args: &[&str], env: &[(&str, &str)], dir: &Path, out: &str) -> (String, String, String) {
     let file = run(&[], args, env, dir, out);

@@ -192,4 +192,5 @@ registry! {
     gemm::Gemm,
     simd::Simd,
     reduce::Reduce,
+    roofline::Roofline,
 }

@@ -7,6 +7,7 @@ pub mod countdown;
 pub mod falseshare;
 pub mod gemm;
 pub mod memlat;
+pub mod peak;
 pub mod pool;
 pub mod reduce;
 pub mod simd;

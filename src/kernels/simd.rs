@@ -120,11 +120,6 @@ impl Isa {
         }
     }
 
-    /// Whether the unit has a fused multiply-add (two flops per lane and instruction).
-    pub fn fma(self) -> bool {
-        matches!(self, Isa::Avx512 | Isa::Avx2 | Isa::Neon)
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             Isa::Avx512 => "avx512f",

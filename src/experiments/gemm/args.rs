@@ -17,8 +17,8 @@ use clap::{Args, ValueEnum};
     over every rank on a 2-D process grid (as square as the rank count allows; uneven blocks \
     where n does not divide), broadcasting panels along grid rows and columns and multiplying \
     locally with BLAS, and reports its parallel efficiency against one rank's BLAS.\n\n\
-    GFLOP/s count 2n³ flops; the fraction of peak uses the core's peak from the detected SIMD \
-    width and FMA and a measured clock (or --peak-gflops). Every product passes HPL's projection \
+    GFLOP/s count 2n³ flops; the fraction of peak uses the core's peak measured by an FMA-throughput \
+    kernel on the widest vector unit (or --peak-gflops). Every product passes HPL's projection \
     check ‖C·x − A·(B·x)‖∞ / (‖A‖∞ ‖B‖∞ ‖x‖∞ n ε) < 16, or the run fails.\n\n\
     Examples:\n  \
     parahpc gemm --threads 2\n  \
@@ -48,7 +48,7 @@ pub struct GemmArgs {
     #[arg(long, value_name = "N", default_value_t = 512, value_parser = parse_count)]
     pub naive_max_n: usize,
 
-    /// A core's peak in GFLOP/s [default: measured clock × SIMD width × 2 for FMA × 2 units]
+    /// A core's peak in GFLOP/s [default: measured, f64 FMA throughput of the widest vector unit on one thread]
     #[arg(long, value_name = "GFLOPS", value_parser = parse_seconds)]
     pub peak_gflops: Option<f64>,
 

@@ -314,8 +314,13 @@ fn run(ctx: &RunContext, args: &GemmArgs, recorder: &mut Recorder) -> Outcome<Re
         .map(|&t| rayon::ThreadPoolBuilder::new().num_threads(t).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("cannot start threads: {e}"))?;
-    let (peak, peak_source) =
-        if ctx.is_root() { crate::machine::peak::core_peak(args.peak_gflops) } else { (0.0, String::new()) };
+    // Measured on rank 0 (its check can fail the run); the others wait for the verdict.
+    let measured = if ctx.is_root() {
+        crate::machine::peak::core_peak(args.peak_gflops).map_err(Failure::failed)
+    } else {
+        Ok((0.0, String::new()))
+    };
+    let (peak, peak_source) = ctx.agree(measured)?;
     let g = args.dist.then(|| Grid::new(&ctx.world));
 
     let grid_text = if args.dist { format!("{grid_rows}x{grid_cols}") } else { String::new() };

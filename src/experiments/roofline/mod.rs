@@ -1,0 +1,465 @@
+//! `parahpc roofline`: the ceilings of this machine measured in one run (peak GFLOP/s per vector
+//! unit, bandwidth per memory level) and the course's kernels placed under them by arithmetic
+//! intensity, each with the ceiling that binds it.
+
+mod args;
+mod report;
+
+use mpi::collective::SystemOperation;
+use mpi::traits::*;
+use std::hint::black_box;
+use std::path::Path;
+
+use crate::cli::{CommonArgs, ThreadRequest};
+use crate::kernels::peak::{Precision, Unit};
+use crate::kernels::simd::{self, Isa, Kernel, Variant};
+use crate::kernels::{gemm, stream};
+use crate::machine::peak::{measure, Peak};
+use crate::machine::topology::Topology;
+use crate::model::roofline::{bound, ridge, Ceiling};
+use crate::model::stats::Summary;
+use crate::output::console;
+use crate::output::schema::{field, Group};
+use crate::output::{AttrValue, Recorder, Results, Table, Values};
+use crate::report::{document::Block, load::ResultsFile};
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
+
+use super::Experiment;
+
+use args::RooflineArgs;
+
+/// The roofline of this machine, and the course's kernels under it.
+pub struct Roofline;
+
+impl Experiment for Roofline {
+    const NAME: &'static str = "roofline";
+    type Args = RooflineArgs;
+    const THREAD_LEVEL: mpi::Threading = mpi::Threading::Funneled;
+    const SCHEMA: &'static [Group] = &[
+        Group {
+            path: "roofline",
+            about: "One row per kernel placed on the roofline (rank 0, one thread).",
+            datasets: &[
+                field("kernel", "1", "e.g. `dot`, `axpy`, `sum`, `triad`, `gemm naive`, `gemm blas`"),
+                field("level", "1", "where its data lives: `L1`, `L2`, `L3` or `DRAM`"),
+                field("bytes", "B", "its working set"),
+                field("intensity", "flop/B", "flops per byte moved (gemm: per byte of its three matrices)"),
+                field("gflops", "GFLOP/s", "achieved, median of the repetitions"),
+                field("bound_gflops", "GFLOP/s", "min(compute ceiling, intensity × the level's bandwidth ceiling)"),
+                field("bound_by", "", "the ceiling that binds it, e.g. `memory (DRAM triad)` or `compute (avx512f f64)`"),
+                field("fraction_of_bound", "1", "gflops / bound_gflops"),
+            ],
+            attributes: &[
+                field("repeats", "1", "timed repetitions of every measurement"),
+                field("gemm_n", "1", "matrix order of the gemm points"),
+                field("validated", "1", "1: every kernel's answer was checked"),
+            ],
+        },
+        Group {
+            path: "roofline/compute",
+            about: "Compute ceilings: one row per vector unit, precision and scope.",
+            datasets: &[
+                field("unit", "1", "`scalar+fma`, `sse2`, `avx2+fma`, `avx512f`, `neon`"),
+                field("precision", "1", "`f64` or `f32`"),
+                field("scope", "1", "`core` (one thread), `core, all busy` (every thread of every rank) or `node`"),
+                field("gflops", "GFLOP/s", "the best repetition's rate (per core, or the node's sum)"),
+                field("chains", "1", "independent FMA chains in flight"),
+                field("lanes", "1", "numbers per instruction"),
+                field("ghz_equivalent", "GHz", "the clock two FMA pipes would need for this rate (per core)"),
+            ],
+            attributes: &[],
+        },
+        Group {
+            path: "roofline/memory",
+            about: "Memory ceilings: one row per level, kernel and scope.",
+            datasets: &[
+                field("level", "1", "`L1`, `L2`, `L3` or `DRAM`"),
+                field("kernel", "1", "`read` (a vector sum of one array) or `triad` (STREAM's a = b + s·c, 24 B per element)"),
+                field("scope", "1", "`core` (rank 0, one thread) or `node` (every thread of every rank on rank 0's node)"),
+                field("bytes", "B", "working set (per core; the node's total for `node`)"),
+                field("gbps", "GB/s", "best repetition"),
+            ],
+            attributes: &[],
+        },
+    ];
+
+    fn common(args: &RooflineArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn threads(args: &RooflineArgs) -> ThreadRequest {
+        ThreadRequest::Resolve(args.threads.count)
+    }
+
+    fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
+    }
+
+    fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+        report::render(files, dir)
+    }
+}
+
+struct ComputeRow {
+    peak: Peak,
+    scope: &'static str,
+    /// GFLOP/s of the row: per core, or the node's sum.
+    gflops: f64,
+}
+
+struct MemoryRow {
+    level: String,
+    kernel: &'static str,
+    scope: &'static str,
+    bytes: u64,
+    gbps: f64,
+}
+
+struct Point {
+    kernel: String,
+    level: String,
+    bytes: u64,
+    intensity: f64,
+    gflops: f64,
+    bound: f64,
+    bound_by: String,
+}
+
+/// The memory levels measured: half of each cache (as this host reports them) and DRAM.
+fn levels(args: &RooflineArgs) -> Vec<(String, u64)> {
+    let caches = Topology::read(Path::new("/")).cache_levels();
+    let mut v: Vec<(String, u64)> = caches.iter().map(|(level, (bytes, _))| (format!("L{level}"), bytes / 2)).collect();
+    let llc = caches.values().last().map_or(32 << 20, |c| c.0);
+    v.push(("DRAM".into(), args.dram_bytes.unwrap_or((4 * llc).max(64 << 20))));
+    v
+}
+
+/// Whether a stop signal arrived: rank 0's loops end early, and the phase's step records it.
+fn stopping() -> bool {
+    crate::run::signals::received().is_some()
+}
+
+/// Times `f` `repeats` times after one untimed call, each timing at least 5 ms of calls. A stop
+/// signal ends the repetitions early (after the first): the run is then marked incomplete.
+fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> (Summary, T) {
+    let t0 = mpi::time();
+    let mut last = f();
+    let calls = (0.005 / (mpi::time() - t0).max(1e-7)).ceil().max(1.0) as usize;
+    let mut times = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        if !times.is_empty() && stopping() {
+            break;
+        }
+        let t = mpi::time();
+        for _ in 0..calls {
+            last = black_box(f());
+        }
+        times.push((mpi::time() - t) / calls as f64);
+    }
+    (Summary::of(&times).expect("repeats ≥ 1"), last)
+}
+
+/// STREAM's triad on fresh arrays of `n` elements: b = 1, c = 2, s = 3, so every a is 7.
+struct Triad {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    c: Vec<f64>,
+}
+
+impl Triad {
+    fn new(n: usize) -> Triad {
+        Triad { a: vec![0.0; n], b: vec![1.0; n], c: vec![2.0; n] }
+    }
+
+    fn run(&mut self) {
+        stream::triad(&mut self.a, &self.b, &self.c, 3.0);
+    }
+
+    fn check(&self, what: &str) -> Result<(), String> {
+        match self.a.iter().find(|&&v| v != 7.0) {
+            Some(v) => Err(format!("{what}: triad gave {v}, not 7")),
+            None => Ok(()),
+        }
+    }
+
+    fn bytes(&self) -> f64 {
+        24.0 * self.a.len() as f64
+    }
+}
+
+/// A vector kernel at `bytes`, one thread: its median GFLOP/s and best GB/s, checked against
+/// the scalar result.
+fn vector_point(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa) -> Result<(f64, f64), String> {
+    let n = (bytes as usize / (kernel.arrays() * 8)).max(16);
+    let (x, y) = (simd::array::<f64>(1, n), simd::array::<f64>(2, n));
+    let mut z = vec![0.0; if kernel == Kernel::Axpy { n } else { 0 }];
+    let reference = simd::run(kernel, Variant::Scalar, isa, 0.75, &x, &y, &mut z);
+    let expected_z = z.clone();
+    let (time, value) = timed(repeats, || simd::run(kernel, Variant::Explicit, isa, 0.75, black_box(&x), black_box(&y), &mut z));
+    let error = if kernel == Kernel::Axpy {
+        z.iter().zip(&expected_z).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+    } else {
+        (value - reference).abs()
+    };
+    let tolerance = simd::tolerance(kernel, 0.75, &x, &y);
+    if error.is_nan() || error > tolerance {
+        return Err(format!("{} at {bytes} B is {error:e} from the scalar result, beyond {tolerance:e}", kernel.name()));
+    }
+    let flops = kernel.flops() * n as f64;
+    let moved = (kernel.arrays() * 8 * n) as f64;
+    Ok((flops / time.median / 1e9, moved / time.min / 1e9))
+}
+
+/// gemm at `n` on one core (naive loops, cache-blocked, BLAS), each checked: median GFLOP/s.
+fn gemm_points(n: usize, repeats: usize) -> Result<Vec<(String, f64)>, String> {
+    let (a, b) = (gemm::fill(1, 0..n, 0..n), gemm::fill(2, 0..n, 0..n));
+    let mut c = vec![0.0; n * n];
+    let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().map_err(|e| e.to_string())?;
+    let previous = crate::machine::blas::set_threads(1);
+    let mut rows = Vec::new();
+    for name in ["gemm naive", "gemm blocked", "gemm blas"] {
+        if stopping() {
+            break;
+        }
+        let (time, ()) = timed(repeats, || match name {
+            "gemm naive" => gemm::naive(&a, &b, &mut c, n),
+            "gemm blocked" => gemm::blocked(&a, &b, &mut c, n, &single),
+            _ => gemm::blas(&a, &b, &mut c, n, n, n),
+        });
+        let residual = gemm::residual(&a, &b, &c, n);
+        if residual.is_nan() || residual > 16.0 {
+            crate::machine::blas::set_threads(previous);
+            return Err(format!("{name} at n = {n}: scaled residual {residual:e}, above HPL's 16"));
+        }
+        rows.push((name.to_string(), gemm::flops(n) / time.median / 1e9));
+    }
+    crate::machine::blas::set_threads(previous);
+    Ok(rows)
+}
+
+fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcome<Results> {
+    let levels = levels(args);
+    let dram = levels.last().expect("DRAM is always there").1;
+    ctx.check_node_memory(dram * 2, &format!("roofline --dram-bytes {dram}"), "give a smaller --dram-bytes")?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(ctx.threads)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start {} threads: {e}", ctx.threads))?;
+    let units = Unit::available();
+    let widest = *units.last().expect("scalar is always there");
+    let isa = Isa::detect();
+    recorder.expect(3, "phases");
+    // What is measured so far, as rank 0's tables (points come last).
+    let so_far = |compute: &[ComputeRow], memory: &[MemoryRow]| {
+        Results::complete(if ctx.is_root() { tables(&[], compute, memory, args) } else { Vec::new() })
+    };
+
+    // 1. Compute: every unit and precision on one core (rank 0), then the widest f64 on every
+    // thread of every rank at once.
+    let mut compute = Vec::new();
+    let one_core: Result<(), String> = if ctx.is_root() {
+        units.iter().flat_map(|&u| Precision::ALL.map(|p| (u, p))).take_while(|_| !stopping()).try_for_each(|(u, p)| {
+            let peak = measure(u, p, args.repeats, None)?;
+            compute.push(ComputeRow { gflops: peak.gflops, peak, scope: "core" });
+            Ok(())
+        })
+    } else {
+        Ok(())
+    };
+    ctx.agree(one_core.map_err(Failure::failed))?;
+    ctx.world.barrier();
+    let busy = ctx.agree(measure(widest, Precision::F64, args.repeats, Some(&pool)).map_err(Failure::failed))?;
+    let (mut sum_per_core, mut node_total) = (0.0, 0.0);
+    ctx.world.all_reduce_into(&busy.gflops, &mut sum_per_core, SystemOperation::sum());
+    ctx.node.all_reduce_into(&(busy.gflops * busy.threads as f64), &mut node_total, SystemOperation::sum());
+    if ctx.is_root() {
+        let per_core = sum_per_core / ctx.size as f64;
+        compute.push(ComputeRow { peak: Peak { gflops: per_core, ..busy.clone() }, scope: "core, all busy", gflops: per_core });
+        compute.push(ComputeRow { peak: busy.clone(), scope: "node", gflops: node_total });
+    }
+    if let Some(signal) = recorder.step(ctx, 1, || so_far(&compute, &[]))? {
+        // The phase the signal arrived in was cut short: it does not count as done.
+        return Ok(Results { stopped: Some(recorder.stopped(signal, 0)), ..so_far(&compute, &[]) });
+    }
+
+    // 2. Memory: read and triad per level on one core; DRAM triad on every thread per node.
+    let mut memory = Vec::new();
+    let mut points = Vec::new();
+    let one_core: Result<(), String> = if ctx.is_root() {
+        levels.iter().take_while(|_| !stopping()).try_for_each(|(level, bytes)| {
+            let (gflops, gbps) = vector_point(Kernel::Sum, *bytes, args.repeats, isa)?;
+            memory.push(MemoryRow { level: level.clone(), kernel: "read", scope: "core", bytes: *bytes, gbps });
+            points.push((Kernel::Sum.name().to_string(), level.clone(), *bytes, Kernel::Sum.flops() / 8.0, gflops));
+            let mut triad = Triad::new((*bytes as usize / 24).max(16));
+            let (time, ()) = timed(args.repeats, || triad.run());
+            triad.check(level)?;
+            memory.push(MemoryRow { level: level.clone(), kernel: "triad", scope: "core", bytes: *bytes, gbps: triad.bytes() / time.min / 1e9 });
+            points.push(("triad".into(), level.clone(), *bytes, 2.0 / 24.0, 2.0 * triad.a.len() as f64 / time.median / 1e9));
+            for kernel in [Kernel::Dot, Kernel::Axpy] {
+                let (gflops, _) = vector_point(kernel, *bytes, args.repeats, isa)?;
+                points.push((kernel.name().into(), level.clone(), *bytes, kernel.flops() / (8 * kernel.arrays()) as f64, gflops));
+            }
+            Ok(())
+        })
+    } else {
+        Ok(())
+    };
+    ctx.agree(one_core.map_err(Failure::failed))?;
+    let per_thread = (dram as usize / 24 / ctx.node.size() as usize / ctx.threads).max(16);
+    let mut triads: Vec<std::sync::Mutex<Triad>> = (0..ctx.threads).map(|_| std::sync::Mutex::new(Triad::new(per_thread))).collect();
+    let mut best = f64::INFINITY;
+    let mut ran = 0;
+    for rep in 0..=args.repeats {
+        // World-wide, so that every rank leaves after the same repetition.
+        if ctx.stop_requested().is_some() {
+            break;
+        }
+        ctx.node.barrier();
+        let t0 = mpi::time();
+        pool.broadcast(|t| triads[t.index()].lock().expect("one thread per triad").run());
+        let mut slowest = 0.0;
+        ctx.node.all_reduce_into(&(mpi::time() - t0), &mut slowest, SystemOperation::max());
+        ran += 1;
+        if rep > 0 {
+            best = best.min(slowest);
+        }
+    }
+    // Arrays a stop left untouched are no answer to check; a node figure needs a timed repetition.
+    if ran > 0 {
+        let checked: Result<(), String> =
+            triads.iter_mut().try_for_each(|t| t.get_mut().expect("not poisoned").check("DRAM, every thread"));
+        ctx.agree(checked.map_err(Failure::failed))?;
+    }
+    if ctx.is_root() && ran > 1 {
+        let node_bytes = 24.0 * (per_thread * ctx.threads * ctx.node.size() as usize) as f64;
+        memory.push(MemoryRow {
+            level: "DRAM".into(),
+            kernel: "triad",
+            scope: "node",
+            bytes: node_bytes as u64,
+            gbps: node_bytes / best / 1e9,
+        });
+    }
+    drop(triads);
+    if let Some(signal) = recorder.step(ctx, 2, || so_far(&compute, &memory))? {
+        return Ok(Results { stopped: Some(recorder.stopped(signal, 1)), ..so_far(&compute, &memory) });
+    }
+
+    // 3. gemm at n on one core: naive loops, cache-blocked, BLAS.
+    let n = args.gemm_n;
+    let gemm_rows = if ctx.is_root() { gemm_points(n, args.repeats) } else { Ok(Vec::new()) };
+    let gemm_rows = ctx.agree(gemm_rows.map_err(Failure::failed))?;
+    let matrices = 3 * 8 * (n * n) as u64;
+    let gemm_level = levels.iter().find(|(_, b)| *b >= matrices).map_or("DRAM".to_string(), |l| l.0.clone());
+    for (name, gflops) in gemm_rows {
+        points.push((name, gemm_level.clone(), matrices, gemm::flops(n) / matrices as f64, gflops));
+    }
+
+    // Each point under the bandwidth ceiling of its level and the peak of the unit it runs on.
+    let peak_of = |unit: Unit| {
+        compute
+            .iter()
+            .find(|c| c.scope == "core" && c.peak.unit == unit && c.peak.precision == Precision::F64)
+            .map(|c| Ceiling { name: format!("{} f64", unit.name()), value: c.gflops })
+    };
+    let mut placed = Vec::new();
+    for (kernel, level, bytes, intensity, gflops) in points {
+        let unit = match kernel.as_str() {
+            "gemm naive" => Unit::Scalar,
+            "gemm blocked" if Isa::Avx2.available() => Unit::Vector(Isa::Avx2),
+            // STREAM's loop is compiled for the build's baseline: SSE2 on x86-64.
+            "triad" if Isa::Sse2.available() => Unit::Vector(Isa::Sse2),
+            "triad" => Unit::Scalar,
+            _ => widest,
+        };
+        let (Some(peak), Some(best)) = (peak_of(unit), level_ceiling(&memory, &level)) else {
+            continue;
+        };
+        let bandwidth = Ceiling { name: format!("{level} {}", best.kernel), value: best.gbps };
+        let (bound_gflops, bound_by) = bound(intensity, &peak, &bandwidth);
+        placed.push(Point { kernel, level, bytes, intensity, gflops, bound: bound_gflops, bound_by });
+    }
+
+    // A signal during the gemm points cut them short.
+    let stop = ctx.stop_requested();
+    let tables = if ctx.is_root() { tables(&placed, &compute, &memory, args) } else { Vec::new() };
+    if let Some(t) = tables.first() {
+        print!("{}", console::render(&tables[1]));
+        print!("{}", console::render(&tables[2]));
+        print!("{}", console::render(t));
+        if let (Some(peak), Some(dram)) = (peak_of(widest), level_ceiling(&memory, "DRAM")) {
+            let dram = Ceiling { name: format!("DRAM {}", dram.kernel), value: dram.gbps };
+            println!(
+                "The ridge of one core: {} flop/B ({} at {} GFLOP/s over DRAM at {} GB/s); a kernel needs that many flops per byte to be compute bound.",
+                console::format_number(ridge(&peak, &dram)),
+                peak.name,
+                console::format_number(peak.value),
+                console::format_number(dram.value)
+            );
+        }
+        println!("{}", lesson(&placed));
+    }
+    let mut results = Results::complete(tables);
+    results.stopped = stop.map(|signal| recorder.stopped(signal, 2));
+    Ok(results)
+}
+
+/// A level's bandwidth ceiling on one core: the better of its read and triad figures (one core
+/// reaches more DRAM bandwidth with three streams than with one).
+fn level_ceiling<'a>(memory: &'a [MemoryRow], level: &str) -> Option<&'a MemoryRow> {
+    memory.iter().filter(|m| m.level == level && m.scope == "core").max_by(|a, b| a.gbps.total_cmp(&b.gbps))
+}
+
+fn tables(points: &[Point], compute: &[ComputeRow], memory: &[MemoryRow], args: &RooflineArgs) -> Vec<Table> {
+    let mut p = Table::new("roofline");
+    p.column("kernel", "1", Values::Str(points.iter().map(|p| p.kernel.clone()).collect()))
+        .column("level", "1", Values::Str(points.iter().map(|p| p.level.clone()).collect()))
+        .column("bytes", "B", Values::U64(points.iter().map(|p| p.bytes).collect()))
+        .column("intensity", "flop/B", Values::F64(points.iter().map(|p| p.intensity).collect()))
+        .column("gflops", "GFLOP/s", Values::F64(points.iter().map(|p| p.gflops).collect()))
+        .column("bound_gflops", "GFLOP/s", Values::F64(points.iter().map(|p| p.bound).collect()))
+        .column("bound_by", "", Values::Str(points.iter().map(|p| p.bound_by.clone()).collect()))
+        .column("fraction_of_bound", "1", Values::F64(points.iter().map(|p| p.gflops / p.bound).collect()));
+    p.attr("repeats", AttrValue::U64(args.repeats as u64))
+        .attr("gemm_n", AttrValue::U64(args.gemm_n as u64))
+        .attr("validated", AttrValue::U64(1));
+    let mut c = Table::new("roofline/compute");
+    c.column("unit", "1", Values::Str(compute.iter().map(|r| r.peak.unit.name().to_string()).collect()))
+        .column("precision", "1", Values::Str(compute.iter().map(|r| r.peak.precision.name().to_string()).collect()))
+        .column("scope", "1", Values::Str(compute.iter().map(|r| r.scope.to_string()).collect()))
+        .column("gflops", "GFLOP/s", Values::F64(compute.iter().map(|r| r.gflops).collect()))
+        .column("chains", "1", Values::U64(compute.iter().map(|r| r.peak.unit.chains()).collect()))
+        .column("lanes", "1", Values::U64(compute.iter().map(|r| r.peak.unit.lanes(r.peak.precision)).collect()))
+        .column("ghz_equivalent", "GHz", Values::F64(compute.iter().map(|r| r.peak.ghz_equivalent()).collect()));
+    let mut m = Table::new("roofline/memory");
+    m.column("level", "1", Values::Str(memory.iter().map(|r| r.level.clone()).collect()))
+        .column("kernel", "1", Values::Str(memory.iter().map(|r| r.kernel.to_string()).collect()))
+        .column("scope", "1", Values::Str(memory.iter().map(|r| r.scope.to_string()).collect()))
+        .column("bytes", "B", Values::U64(memory.iter().map(|r| r.bytes).collect()))
+        .column("gbps", "GB/s", Values::F64(memory.iter().map(|r| r.gbps).collect()));
+    vec![p, c, m]
+}
+
+fn lesson(points: &[Point]) -> String {
+    let mut lines: Vec<String> = points
+        .iter()
+        .map(|p| {
+            format!(
+                "{} in {} ({} flop/B): {} GFLOP/s, {}% of its bound, {}",
+                p.kernel,
+                p.level,
+                console::format_number(p.intensity),
+                console::format_number(p.gflops),
+                console::format_number(100.0 * p.gflops / p.bound),
+                p.bound_by
+            )
+        })
+        .collect();
+    lines.push(
+        "Lesson: below the ridge (few flops per byte) the memory level sets the speed, and a faster core does not help; \
+         above it only the vector unit does."
+            .into(),
+    );
+    lines.join("\n")
+}
