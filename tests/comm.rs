@@ -42,6 +42,9 @@ fn check_comm_file(path: &Path, ranks: usize, all_pairs: bool) {
             "latency_us_max",
             "latency_us_median",
             "latency_us_min",
+            "latency_us_p50",
+            "latency_us_p90",
+            "latency_us_p99",
             "pair_kind",
             "src"
         ]
@@ -56,10 +59,25 @@ fn check_comm_file(path: &Path, ranks: usize, all_pairs: bool) {
     assert!(strings(&p2p.dataset("pair_kind").unwrap()).iter().all(|k| k == "intra-node"));
     assert_eq!(str_attr(&p2p.dataset("latency_us_median").unwrap(), "units"), "us");
     assert_eq!(str_attr(&p2p.dataset("bandwidth_MBps").unwrap(), "units"), "MB/s");
-    for column in ["latency_us_min", "latency_us_median", "latency_us_max", "bandwidth_MBps", "bibandwidth_MBps"] {
-        let v = p2p.dataset(column).unwrap().read_raw::<f64>().unwrap();
+    let read = |column: &str| p2p.dataset(column).unwrap().read_raw::<f64>().unwrap();
+    for column in [
+        "latency_us_min",
+        "latency_us_median",
+        "latency_us_max",
+        "latency_us_p50",
+        "latency_us_p90",
+        "latency_us_p99",
+        "bandwidth_MBps",
+        "bibandwidth_MBps",
+    ] {
+        let v = read(column);
         assert!(v.iter().all(|x| x.is_finite() && *x > 0.0), "{column}: {v:?}");
     }
+    // Percentiles of the same samples are ordered.
+    let (p50, p90, p99) = (read("latency_us_p50"), read("latency_us_p90"), read("latency_us_p99"));
+    assert!((0..p50.len()).all(|i| p50[i] <= p90[i] && p90[i] <= p99[i]));
+    assert!(str_attr(&p2p, "buffers").starts_with("single"));
+    assert!(str_attr(&p2p, "iterations").contains("20 timed, 2 warm-up"));
 
     let hockney = file.group("comm/hockney").unwrap();
     assert_eq!(hockney.dataset("alpha_us").unwrap().shape(), [pairs]);
@@ -160,4 +178,27 @@ fn a_stop_signal_keeps_what_was_measured() {
     assert_eq!(file.dataset("comm/pt2pt/bytes").unwrap().shape(), [23]);
     let collectives = file.dataset("comm/collectives/op").unwrap().shape()[0];
     assert!(collectives < 1 + 23 + 20 + 20 + 23 + 23, "{collectives} collective rows: the run was not cut short");
+}
+
+#[test]
+fn buffer_modes_and_osu_defaults_are_recorded() {
+    // OSU's iteration counts by default; a window's messages in one buffer, a buffer each, or
+    // rings twice the last-level cache.
+    for (mode, extra, expected) in [
+        ("default", &[][..], "single"),
+        ("multiple", &["--buffers", "multiple"][..], "multiple"),
+        ("off-cache", &["--off-cache"][..], "off-cache"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["comm", "--max-bytes", "64K", "--repeats", "1", "-o", "c.h5"];
+        args.extend(extra);
+        assert_success(&mpirun(2, &args, dir.path()));
+        let file = hdf5::File::open(dir.path().join("c.h5")).unwrap();
+        let p2p = file.group("comm/pt2pt").unwrap();
+        assert!(str_attr(&p2p, "buffers").starts_with(expected), "{mode}: {}", str_attr(&p2p, "buffers"));
+        assert_eq!(u64_attr(&p2p, "off_cache"), u64::from(mode == "off-cache"));
+        assert!(str_attr(&p2p, "iterations").starts_with("OSU's"), "{mode}");
+        let bw = p2p.dataset("bandwidth_MBps").unwrap().read_raw::<f64>().unwrap();
+        assert!(bw.iter().all(|x| x.is_finite() && *x > 0.0), "{mode}: {bw:?}");
+    }
 }

@@ -23,6 +23,25 @@ pub fn sizes(min: u64, max: u64) -> Vec<u64> {
     v
 }
 
+/// The two point-to-point loops, which OSU counts differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loop {
+    Latency,
+    Bandwidth,
+}
+
+/// OSU 7.4's (timed, warm-up) iterations for one size (c/util/osu_util.h: LAT_LOOP_SMALL 10000
+/// and LAT_SKIP_SMALL 100, 1000 and 10 above LARGE_MESSAGE_SIZE 8192; BW_LOOP_SMALL 100 and
+/// BW_SKIP_SMALL 10, 20 and 2 above).
+pub fn osu_iterations(test: Loop, bytes: u64) -> (usize, usize) {
+    match (test, bytes > SMALL_MESSAGE_BYTES) {
+        (Loop::Latency, false) => (10_000, 100),
+        (Loop::Latency, true) => (1_000, 10),
+        (Loop::Bandwidth, false) => (100, 10),
+        (Loop::Bandwidth, true) => (20, 2),
+    }
+}
+
 /// Timed iterations for one size: `iters` for small messages, then fewer as the size grows so
 /// that every size moves about the same number of bytes (at least 10 iterations), as OSU does.
 pub fn iterations(bytes: u64, iters: usize) -> usize {
@@ -66,6 +85,10 @@ mod tests {
         assert_eq!(iterations(16384, 1000), 500);
         assert_eq!(iterations(4 << 20, 1000), 10);
         assert_eq!(iterations(4 << 20, 5), 5);
+        assert_eq!(osu_iterations(Loop::Latency, 8192), (10_000, 100));
+        assert_eq!(osu_iterations(Loop::Latency, 8193), (1_000, 10));
+        assert_eq!(osu_iterations(Loop::Bandwidth, 1), (100, 10));
+        assert_eq!(osu_iterations(Loop::Bandwidth, 4 << 20), (20, 2));
     }
 
     #[test]

@@ -1,15 +1,27 @@
 //! `parahpc comm`: its command line.
 
-use crate::cli::{CommonArgs, parse_bytes, parse_bytes_or_zero, parse_count};
-use clap::{Args};
+use crate::cli::{parse_bytes, parse_bytes_or_zero, parse_count, CommonArgs};
+use clap::{Args, ValueEnum};
+
+/// Where a bandwidth window's messages come from and go to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Buffers {
+    /// One send and one receive buffer for every message of a window (OSU's default, `-b single`)
+    Single,
+    /// A buffer per message of the window (OSU's `-b multiple`)
+    Multiple,
+}
+
 
 /// Message passing, measured: what a message between ranks costs, and what collectives cost.
 #[derive(Args, Debug, Clone)]
 #[command(long_about = "Message passing, measured: what a message between ranks costs, and what collectives cost.\n\n\
     The lesson: NUMA machines and clusters are programmed by message passing, and what a message \
-    costs decides what is worth distributing. Like the OSU micro-benchmarks, comm measures \
-    ping-pong latency (half a round trip), uni-directional bandwidth (a window of non-blocking \
-    sends) and bi-directional bandwidth, for message sizes in powers of two, between rank 0 and \
+    costs decides what is worth distributing. With the OSU micro-benchmarks' method and iteration \
+    counts by default, comm measures ping-pong latency (half a round trip; percentiles of every \
+    iteration as OSU's -z), uni-directional bandwidth (windows of 64 non-blocking sends from one \
+    buffer into one buffer, as osu_bw; --buffers multiple gives each message its own, --off-cache \
+    makes every message cache-cold as IMB's -off_cache) and bi-directional bandwidth, for message sizes in powers of two, between rank 0 and \
     its nearest and its farthest rank (on several nodes: an intra-node and an inter-node pair). \
     It fits Hockney's model t = α + n/β to the ping-pong times: latency α, bandwidth β, and \
     n½ = α·β, the size below which latency dominates. Then it times barrier, broadcast, reduce, \
@@ -32,14 +44,15 @@ pub struct CommArgs {
     #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_bytes)]
     pub max_bytes: u64,
 
-    /// Timed iterations for messages up to 8 KiB; larger messages get proportionally fewer (at
-    /// least 10), as in OSU
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = parse_count)]
-    pub iters: usize,
+    /// Timed iterations at every size [default: OSU's: latency 10000 up to 8 KiB and 1000
+    /// above, bandwidth 100 and 20; collectives 1000, fewer for large messages]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub iters: Option<usize>,
 
-    /// Untimed warm-up iterations, scaled like --iters
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub warmup: usize,
+    /// Untimed warm-up iterations at every size [default: OSU's: latency 100 and 10, bandwidth
+    /// 10 and 2; collectives 100]
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
 
     /// Timed loops per size (min/median/max reported)
     #[arg(long, value_name = "R", default_value_t = 3, value_parser = parse_count)]
@@ -48,6 +61,16 @@ pub struct CommArgs {
     /// Messages in flight in each bandwidth window
     #[arg(long, value_name = "W", default_value_t = 64, value_parser = parse_count)]
     pub window: usize,
+
+    /// Buffers of a bandwidth window: one send and one receive buffer for all its messages, as
+    /// OSU does by default, or one per message
+    #[arg(long, value_enum, default_value_t = Buffers::Single)]
+    pub buffers: Buffers,
+
+    /// Every message (ping-pong and window) from and into the next buffer of rings spanning twice
+    /// the last-level cache, so that it starts cache-cold (IMB's -off_cache)
+    #[arg(long)]
+    pub off_cache: bool,
 
     /// Also measure the small-message latency between every pair of ranks (a rank × rank matrix)
     #[arg(long)]

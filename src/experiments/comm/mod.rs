@@ -55,12 +55,16 @@ impl Experiment for Comm {
                 field("latency_us_min", "us", "ping-pong half round trip, fastest timed loop"),
                 field("latency_us_median", "us", "ping-pong half round trip, median timed loop"),
                 field("latency_us_max", "us", "ping-pong half round trip, slowest timed loop"),
+                field("latency_us_p50", "us", "median of every timed ping-pong iteration (OSU's -z)"),
+                field("latency_us_p90", "us", "90th percentile of every timed iteration"),
+                field("latency_us_p99", "us", "99th percentile of every timed iteration"),
                 field("bandwidth_MBps", "MB/s", "uni-directional windowed bandwidth (10^6 B/s), median"),
                 field("bibandwidth_MBps", "MB/s", "bi-directional bandwidth, both directions together, median"),
             ],
             attributes: &[
-                field("iterations", "1", "--iters: timed iterations for messages up to 8 KiB"),
-                field("warmup", "1", "--warmup: untimed iterations, scaled like --iters"),
+                field("iterations", "", "timed and warm-up iterations per size and loop: OSU's, or --iters/--warmup"),
+                field("buffers", "", "where window messages go: `single`, `multiple` or `off-cache`, with details"),
+                field("off_cache", "1", "1: every message from and into a cache-cold buffer (--off-cache)"),
                 field("repeats", "1", "timed loops per size"),
                 field("window", "1", "messages in flight per bandwidth window"),
                 field("validated", "1", "1: every byte was checked before timing"),
@@ -92,8 +96,8 @@ impl Experiment for Comm {
                 field("time_us_max", "us", "slowest timed loop"),
             ],
             attributes: &[
-                field("iterations", "1", "--iters"),
-                field("warmup", "1", "--warmup"),
+                field("iterations", "1", "timed iterations for messages up to 8 KiB (--iters, default 1000)"),
+                field("warmup", "1", "warm-up iterations (--warmup, default 100)"),
                 field("repeats", "1", "timed loops per size"),
                 field("validated", "1", "1: every result was checked before timing"),
                 field("buffer_limit_bytes", "B", "allgather and alltoall stop at ranks × size beyond this"),
@@ -122,6 +126,13 @@ const DATA: i32 = 1;
 const ACK: i32 = 2;
 /// Allgather and alltoall move ranks × size bytes per rank: sizes beyond this total are skipped.
 const COLLECTIVE_BUFFER_LIMIT: u64 = 64 << 20;
+/// Collectives' default iterations (fewer above 8 KiB) and warm-up, as OSU's.
+const COLLECTIVE_ITERS: usize = 1000;
+/// Bytes a pair moves between two looks at a stop signal inside one timed loop: never for small
+/// messages (the loop is short and the look would cost a round trip), every window of large ones
+/// (OSU's 20 windows of 64 × 4 MiB take 0.5 s on one node and seconds across a slow network).
+const STOP_CHECK_BYTES: usize = 64 << 20;
+const COLLECTIVE_WARMUP: usize = 100;
 
 /// Two ranks that exchange messages.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -194,19 +205,51 @@ impl Op {
 
 /// Buffers allocated once, before any timing.
 struct Buffers {
+    /// The send buffer: a slot per window message with --buffers multiple, a ring with --off-cache.
     send: Vec<u8>,
-    /// Window slots for the pair's receives, or the all-to-all receive buffer.
+    /// The receive buffer likewise, or the all-to-all receive buffer.
     recv: Vec<u8>,
     reduce_send: Vec<f64>,
     reduce_recv: Vec<f64>,
     ack: [u8; 1],
+    /// Where a loop's messages go: one buffer, a buffer per window message, or rings.
+    placement: Placement,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Placement {
+    /// Every message from and into the start of the buffers (OSU's `-b single`).
+    Single,
+    /// Message k of a window at slot k (OSU's `-b multiple`); ping-pong as single.
+    Multiple,
+    /// Message k of a loop at slot k mod slots of rings of `ring` bytes, twice the last-level
+    /// cache: by the time a slot comes round again it has left the cache (IMB's -off_cache).
+    Ring { ring: usize },
+}
+
+impl Buffers {
+    /// Offset of message `k` of a loop (in a window, `k` counts across windows; `in_window` is its
+    /// place within its window) of `n` bytes, in both buffers.
+    fn offset(&self, k: usize, in_window: usize, n: usize) -> usize {
+        match self.placement {
+            Placement::Single => 0,
+            Placement::Multiple => in_window * n,
+            Placement::Ring { ring } => {
+                // Whole pages apart, so that no two messages share a cache line or a page.
+                let stride = n.next_multiple_of(4096).max(4096);
+                (k % (ring / stride).max(1)) * stride
+            }
+        }
+    }
 }
 
 fn seed(bytes: u64, salt: u64) -> u64 {
     bytes.wrapping_mul(0x9E37_79B9) ^ salt
 }
 
-/// One timed loop of ping-pong; returns the one-way time in µs.
+/// One timed loop of ping-pong; returns the one-way time in µs, and on the first rank pushes
+/// every timed iteration's one-way time onto `samples` (OSU's -z).
+#[allow(clippy::too_many_arguments)]
 fn ping_pong(
     world: &SimpleCommunicator,
     is_src: bool,
@@ -215,19 +258,34 @@ fn ping_pong(
     iters: usize,
     warmup: usize,
     b: &mut Buffers,
+    samples: &mut Vec<f64>,
 ) -> f64 {
     let other = world.process_at_rank(peer);
     let mut t0 = mpi::time();
+    let mut last = t0;
     for i in 0..warmup + iters {
         if i == warmup {
             t0 = mpi::time();
+            last = t0;
         }
+        // Both ranks look at the same iterations, so both leave together; the loop's result is
+        // then dropped with its size.
+        if (i + 1) % (STOP_CHECK_BYTES / (2 * n).max(1)).max(1) == 0 && pair_stopping(world, peer) {
+            return f64::NAN;
+        }
+        let at = b.offset(i, 0, n);
         if is_src {
-            other.send_with_tag(&b.send[..n], DATA);
-            other.receive_into_with_tag(&mut b.recv[..n], DATA);
+            other.send_with_tag(&b.send[at..at + n], DATA);
+            other.receive_into_with_tag(&mut b.recv[at..at + n], DATA);
+            if i >= warmup {
+                // One clock read per round trip: each iteration's end is the next one's start.
+                let now = mpi::time();
+                samples.push((now - last) / 2.0 * 1e6);
+                last = now;
+            }
         } else {
-            other.receive_into_with_tag(&mut b.recv[..n], DATA);
-            other.send_with_tag(&b.send[..n], DATA);
+            other.receive_into_with_tag(&mut b.recv[at..at + n], DATA);
+            other.send_with_tag(&b.send[at..at + n], DATA);
         }
     }
     (mpi::time() - t0) / (2 * iters) as f64 * 1e6
@@ -254,19 +312,26 @@ fn stream(
         if i == warmup {
             t0 = mpi::time();
         }
+        if (i + 1) % (STOP_CHECK_BYTES / (n * window).max(1)).max(1) == 0 && pair_stopping(world, peer) {
+            return f64::NAN;
+        }
         let receives = both || !is_src;
         let sends = both || is_src;
-        // SAFETY: each receive gets its own slot of `recv` and the send buffer is only read;
-        // nothing touches either until wait_all below.
+        // SAFETY: nothing touches either buffer until wait_all below; the send buffer is only
+        // read. With --buffers single every receive of the window lands in the same bytes, as in
+        // OSU (the MPI standard calls overlapping receive buffers erroneous; what arrives there is
+        // never read: the check pass uses its own messages).
         unsafe {
             if receives {
                 for k in 0..window {
-                    win.receive(world, &mut b.recv[k * n..(k + 1) * n], peer, DATA);
+                    let at = b.offset(i * window + k, k, n);
+                    win.receive(world, &mut b.recv[at..at + n], peer, DATA);
                 }
             }
             if sends {
-                for _ in 0..window {
-                    win.send(world, &b.send[..n], peer, DATA);
+                for k in 0..window {
+                    let at = b.offset(i * window + k, k, n);
+                    win.send(world, &b.send[at..at + n], peer, DATA);
                 }
             }
         }
@@ -447,6 +512,8 @@ struct Pt2ptRows {
     dst: Vec<u64>,
     bytes: Vec<u64>,
     latency: Vec<Summary>,
+    /// p50, p90 and p99 of every timed ping-pong iteration.
+    percentiles: Vec<[f64; 3]>,
     bandwidth: Vec<f64>,
     bibandwidth: Vec<f64>,
 }
@@ -460,6 +527,15 @@ struct CollectiveRows {
 
 fn summary(samples: &[f64]) -> Summary {
     Summary::of(samples).expect("at least one repeat")
+}
+
+/// The 50th, 90th and 99th percentiles (nearest rank) of `samples`; NaN when there are none.
+fn percentiles(samples: &mut [f64]) -> [f64; 3] {
+    samples.sort_by(f64::total_cmp);
+    [0.50, 0.90, 0.99].map(|p| {
+        let rank = (p * samples.len() as f64).ceil() as usize;
+        samples.get(rank.saturating_sub(1)).copied().unwrap_or(f64::NAN)
+    })
 }
 
 fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Results> {
@@ -486,11 +562,30 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
     let max = args.max_bytes as usize;
     let collective_max = OPS.iter().flat_map(|op| op.sizes(&sizes, ctx.size)).map(|n| n as usize).max().unwrap_or(0);
     let gathered = collective_max * ctx.size;
-    let send_len = max.max(gathered);
-    // Only the two ranks of a bandwidth pair need the window; the matrix sends the smallest size.
-    let recv_len = if in_a_pair { (max * args.window).max(gathered) } else { gathered.max(sizes[0] as usize) };
+    let placement = if args.off_cache {
+        // Twice the last-level cache, and every message of a window a slot of its own.
+        let llc = crate::machine::last_level_cache_bytes().unwrap_or(32 << 20) as usize;
+        Placement::Ring { ring: (2 * llc).max(args.window * max.next_multiple_of(4096)) }
+    } else if args.buffers == args::Buffers::Multiple {
+        Placement::Multiple
+    } else {
+        Placement::Single
+    };
+    // What the pair's loops reach: one message, a window's slots, or a ring and one more message.
+    let pair_len = match placement {
+        Placement::Single => max,
+        Placement::Multiple => max * args.window,
+        Placement::Ring { ring } => ring + max,
+    };
+    // Only the two ranks of a pair need their loops' buffers; the matrix sends the smallest size.
+    let send_len = if in_a_pair { pair_len.max(gathered) } else { gathered.max(sizes[0] as usize) };
+    let recv_len = send_len;
     let bytes = (send_len + recv_len) as u64 + 2 * args.max_bytes;
-    ctx.check_node_memory(bytes, "comm", &format!("{:.2} GiB per rank: lower --max-bytes or --window", gib(bytes)))?;
+    ctx.check_node_memory(
+        bytes,
+        "comm",
+        &format!("{:.2} GiB per rank: lower --max-bytes or --window, or drop --off-cache", gib(bytes)),
+    )?;
 
     let mut b = Buffers {
         send: vec![0u8; send_len],
@@ -498,6 +593,7 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
         reduce_send: vec![0.0; max / 8],
         reduce_recv: vec![0.0; max / 8],
         ack: [0],
+        placement,
     };
     let mut win = Window::new(2 * args.window);
     let validate = !args.no_validate;
@@ -517,7 +613,7 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
     // The tables (rank 0's) and the latency matrix (once complete) of what is measured so far.
     let results = |p2p: &Pt2ptRows, coll: &CollectiveRows, matrix_row: &[f64], done: usize| {
         let tables = if ctx.is_root() {
-            let (p2p_table, hockney_table, _) = point_to_point_tables(p2p, args, matrix_bytes, validate);
+            let (p2p_table, hockney_table, _) = point_to_point_tables(p2p, args, placement, matrix_bytes, validate);
             vec![p2p_table, hockney_table, collective_table(coll, ctx.size, args, validate)]
         } else {
             Vec::new()
@@ -544,10 +640,16 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
         };
         for &size in &sizes {
             let n = size as usize;
-            let iters = message::iterations(size, args.iters);
-            let warmup = message::iterations(size, args.warmup.max(1)).min(args.warmup);
+            // OSU's counts for each loop, unless --iters or --warmup say otherwise.
+            let count = |test| {
+                let (iters, warmup) = message::osu_iterations(test, size);
+                (args.iters.unwrap_or(iters), args.warmup.unwrap_or(warmup))
+            };
+            let (lat_iters, lat_warmup) = count(message::Loop::Latency);
+            let (bw_iters, bw_warmup) = count(message::Loop::Bandwidth);
             let mut checked = Ok(());
             let (mut latency, mut bandwidth, mut bibandwidth) = (Vec::new(), Vec::new(), Vec::new());
+            let mut samples = Vec::new();
             if let Some((is_src, peer)) = me {
                 let peer = peer as i32;
                 if validate {
@@ -557,14 +659,15 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
                     if pair_stopping(world, peer) {
                         break;
                     }
-                    latency.push(ping_pong(world, is_src, peer, n, iters, warmup, &mut b));
+                    latency.push(ping_pong(world, is_src, peer, n, lat_iters, lat_warmup, &mut b, &mut samples));
                 }
                 for both in [false, true] {
                     for _ in 0..args.repeats {
                         if pair_stopping(world, peer) {
                             break;
                         }
-                        let rate = stream(world, is_src, peer, n, iters, warmup, args.window, both, &mut win, &mut b);
+                        let rate =
+                            stream(world, is_src, peer, n, bw_iters, bw_warmup, args.window, both, &mut win, &mut b);
                         if both {
                             bibandwidth.push(rate)
                         } else {
@@ -586,6 +689,7 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
                 p2p.dst.push(pair.dst as u64);
                 p2p.bytes.push(size);
                 p2p.latency.push(summary(&latency));
+                p2p.percentiles.push(percentiles(&mut samples));
                 p2p.bandwidth.push(summary(&bandwidth).median);
                 p2p.bibandwidth.push(summary(&bibandwidth).median);
             }
@@ -611,9 +715,19 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
                 world.barrier();
                 if ctx.rank == i || ctx.rank == j {
                     let peer = if ctx.rank == i { j } else { i };
-                    let (iters, warmup) = ((args.iters / 10).max(10), (args.warmup / 10).max(2));
-                    matrix_row[peer] =
-                        ping_pong(world, ctx.rank == i, peer as i32, matrix_bytes, iters, warmup, &mut b);
+                    // A tenth of a latency loop per pair: the matrix is about places, not digits.
+                    let (iters, warmup) = message::osu_iterations(message::Loop::Latency, matrix_bytes as u64);
+                    let (iters, warmup) = (args.iters.unwrap_or(iters / 10).max(10), args.warmup.unwrap_or(warmup / 10));
+                    matrix_row[peer] = ping_pong(
+                        world,
+                        ctx.rank == i,
+                        peer as i32,
+                        matrix_bytes,
+                        iters,
+                        warmup,
+                        &mut b,
+                        &mut Vec::new(),
+                    );
                 }
                 progress.advance();
                 done += 1;
@@ -631,8 +745,10 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
         'ops: for op in OPS {
             for size in op.sizes(&sizes, ctx.size) {
                 let n = size as usize;
-                let iters = message::iterations(size * ctx.size as u64, args.iters);
-                let warmup = args.warmup.min(iters);
+                // As OSU's collective benchmarks: 1000 iterations (fewer for large messages) and 100
+                // warm-up, unless given.
+                let iters = args.iters.unwrap_or_else(|| message::iterations(size * ctx.size as u64, COLLECTIVE_ITERS));
+                let warmup = args.warmup.unwrap_or(COLLECTIVE_WARMUP).min(iters);
                 let checked =
                     if validate { check_collective(world, op, n, corrupt_collective, &mut b) } else { Ok(()) };
                 ctx.agree(checked.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
@@ -667,7 +783,7 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
             println!("{}:", table.name);
             print!("{}", console::render(table));
         }
-        println!("{}", point_to_point_tables(&p2p, args, matrix_bytes, validate).2);
+        println!("{}", point_to_point_tables(&p2p, args, placement, matrix_bytes, validate).2);
     }
     results.stopped = stopped.map(|s| recorder.stopped(s, done));
     Ok(results)
@@ -677,6 +793,7 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
 fn point_to_point_tables(
     r: &Pt2ptRows,
     args: &CommArgs,
+    b_placement: Placement,
     matrix_bytes: usize,
     validate: bool,
 ) -> (Table, Table, String) {
@@ -688,10 +805,27 @@ fn point_to_point_tables(
         .column("latency_us_min", "us", Values::F64(r.latency.iter().map(|s| s.min).collect()))
         .column("latency_us_median", "us", Values::F64(r.latency.iter().map(|s| s.median).collect()))
         .column("latency_us_max", "us", Values::F64(r.latency.iter().map(|s| s.max).collect()))
+        .column("latency_us_p50", "us", Values::F64(r.percentiles.iter().map(|p| p[0]).collect()))
+        .column("latency_us_p90", "us", Values::F64(r.percentiles.iter().map(|p| p[1]).collect()))
+        .column("latency_us_p99", "us", Values::F64(r.percentiles.iter().map(|p| p[2]).collect()))
         .column("bandwidth_MBps", "MB/s", Values::F64(r.bandwidth.clone()))
         .column("bibandwidth_MBps", "MB/s", Values::F64(r.bibandwidth.clone()));
-    t.attr("iterations", AttrValue::U64(args.iters as u64))
-        .attr("warmup", AttrValue::U64(args.warmup as u64))
+    let counts = match (args.iters, args.warmup) {
+        (None, None) => "OSU's: latency 10000 (+100 warm-up) up to 8 KiB, 1000 (+10) above; bandwidth 100 (+10) and 20 (+2)".to_string(),
+        (i, w) => format!(
+            "{} timed, {} warm-up, at every size",
+            i.map_or("OSU's".to_string(), |i| i.to_string()),
+            w.map_or("OSU's".to_string(), |w| w.to_string())
+        ),
+    };
+    let buffers = match b_placement {
+        Placement::Single => "single: one send and one receive buffer for every message (OSU's -b single)".to_string(),
+        Placement::Multiple => "multiple: a buffer per window message (OSU's -b multiple)".to_string(),
+        Placement::Ring { ring } => format!("off-cache: rings of {ring} B, every message in the next slot (IMB's -off_cache)"),
+    };
+    t.attr("iterations", AttrValue::Str(counts))
+        .attr("buffers", AttrValue::Str(buffers))
+        .attr("off_cache", AttrValue::U64(u64::from(matches!(b_placement, Placement::Ring { .. }))))
         .attr("repeats", AttrValue::U64(args.repeats as u64))
         .attr("window", AttrValue::U64(args.window as u64))
         .attr("validated", AttrValue::U64(validate as u64))
@@ -744,8 +878,8 @@ fn collective_table(r: &CollectiveRows, ranks: usize, args: &CommArgs, validate:
         .column("time_us_min", "us", Values::F64(r.time.iter().map(|s| s.min).collect()))
         .column("time_us_median", "us", Values::F64(r.time.iter().map(|s| s.median).collect()))
         .column("time_us_max", "us", Values::F64(r.time.iter().map(|s| s.max).collect()));
-    t.attr("iterations", AttrValue::U64(args.iters as u64))
-        .attr("warmup", AttrValue::U64(args.warmup as u64))
+    t.attr("iterations", AttrValue::U64(args.iters.unwrap_or(COLLECTIVE_ITERS) as u64))
+        .attr("warmup", AttrValue::U64(args.warmup.unwrap_or(COLLECTIVE_WARMUP) as u64))
         .attr("repeats", AttrValue::U64(args.repeats as u64))
         .attr("validated", AttrValue::U64(validate as u64))
         .attr("buffer_limit_bytes", AttrValue::U64(COLLECTIVE_BUFFER_LIMIT));

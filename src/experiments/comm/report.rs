@@ -147,6 +147,12 @@ fn pairs_of(file: &ResultsFile) -> Result<Vec<PairData>, String> {
         h.column(file, "comm/hockney", "alpha_us")?,
         h.column(file, "comm/hockney", "beta_MBps")?,
     );
+    // Hot or cold buffers, when a run said so: the report shows both side by side.
+    let mode = match crate::report::load::text(&p.attrs, "buffers") {
+        b if b.starts_with("off-cache") => ", cold buffers",
+        b if b.starts_with("multiple") => ", a buffer per message",
+        _ => "",
+    };
     let mut pairs = Vec::new();
     for (k, &d) in h_dst.iter().enumerate() {
         let rows: Vec<usize> = (0..dst.len()).filter(|&i| dst[i] == d).collect();
@@ -154,7 +160,7 @@ fn pairs_of(file: &ResultsFile) -> Result<Vec<PairData>, String> {
             *rows.first().ok_or_else(|| format!("{}: /comm/pt2pt has no rows for rank {d}", file.path.display()))?;
         let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
         pairs.push(PairData {
-            label: format!("{}: 0–{d} {}", file.label, kind[first]),
+            label: format!("{}: 0–{d} {}{mode}", file.label, kind[first]),
             inter_node: kind[first] == "inter-node",
             bytes: pick(bytes),
             latency: pick(latency),
