@@ -42,7 +42,20 @@ fn one_core_ceilings_and_every_kernel_under_them() {
     assert!(levels.iter().any(|l| l == "L1"), "{levels:?}");
 
     let kernels = strings(&file.dataset("roofline/kernel").unwrap());
-    for k in ["dot", "axpy", "sum", "triad", "gemm naive", "gemm blocked", "gemm blas"] {
+    for k in [
+        "dot",
+        "axpy",
+        "sum",
+        "dot f32",
+        "axpy f32",
+        "sum f32",
+        "triad",
+        "gemm naive",
+        "gemm blocked",
+        "gemm blas",
+        "amdahl spin",
+        "amdahl stream",
+    ] {
         assert!(kernels.iter().any(|x| x == k), "{k} missing from {kernels:?}");
     }
     let fraction = column::<f64>(&file, "roofline/fraction_of_bound");
@@ -52,6 +65,10 @@ fn one_core_ceilings_and_every_kernel_under_them() {
         assert!(*f > 0.0 && *f < 2.0, "{} in {}: {f} of its bound ({})", kernels[i], levels[0], bound_by[i]);
     }
     assert!(bound_by.iter().any(|b| b.starts_with("memory")) && bound_by.iter().any(|b| b.starts_with("compute")));
+    // No memory traffic: an unbounded intensity, bound by the scalar unit.
+    let spin = kernels.iter().position(|k| k == "amdahl spin").unwrap();
+    assert!(column::<f64>(&file, "roofline/intensity")[spin].is_infinite());
+    assert!(bound_by[spin].starts_with("compute (scalar"), "{}", bound_by[spin]);
 }
 
 #[test]

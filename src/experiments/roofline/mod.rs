@@ -41,10 +41,14 @@ impl Experiment for Roofline {
             path: "roofline",
             about: "One row per kernel placed on the roofline (rank 0, one thread).",
             datasets: &[
-                field("kernel", "1", "e.g. `dot`, `axpy`, `sum`, `triad`, `gemm naive`, `gemm blas`"),
-                field("level", "1", "where its data lives: `L1`, `L2`, `L3` or `DRAM`"),
+                field("kernel", "1", "e.g. `dot`, `dot f32`, `axpy`, `sum`, `triad`, `gemm naive`, `gemm blas`, `amdahl spin`"),
+                field("level", "1", "where its data lives: `L1`, `L2`, `L3`, `DRAM`, or `registers` (amdahl spin)"),
                 field("bytes", "B", "its working set"),
-                field("intensity", "flop/B", "flops per byte moved (gemm: per byte of its three matrices)"),
+                field(
+                    "intensity",
+                    "flop/B",
+                    "flops per byte moved (gemm: per byte of its three matrices; amdahl spin: infinite, no memory traffic)",
+                ),
                 field("gflops", "GFLOP/s", "achieved, median of the repetitions"),
                 field("bound_gflops", "GFLOP/s", "min(compute ceiling, intensity × the level's bandwidth ceiling)"),
                 field("bound_by", "", "the ceiling that binds it, e.g. `memory (DRAM triad)` or `compute (avx512f f64)`"),
@@ -190,25 +194,60 @@ impl Triad {
 
 /// A vector kernel at `bytes`, one thread: its median GFLOP/s and best GB/s, checked against
 /// the scalar result.
-fn vector_point(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa) -> Result<(f64, f64), String> {
-    let n = (bytes as usize / (kernel.arrays() * 8)).max(16);
-    let (x, y) = (simd::array::<f64>(1, n), simd::array::<f64>(2, n));
-    let mut z = vec![0.0; if kernel == Kernel::Axpy { n } else { 0 }];
-    let reference = simd::run(kernel, Variant::Scalar, isa, 0.75, &x, &y, &mut z);
+fn vector_point<T: simd::Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa) -> Result<(f64, f64), String> {
+    let size = std::mem::size_of::<T>();
+    let n = (bytes as usize / (kernel.arrays() * size)).max(16);
+    let (x, y) = (simd::array::<T>(1, n), simd::array::<T>(2, n));
+    let mut z = vec![T::default(); if kernel == Kernel::Axpy { n } else { 0 }];
+    let alpha = T::from_f64(0.75);
+    let reference = simd::run(kernel, Variant::Scalar, isa, alpha, &x, &y, &mut z);
     let expected_z = z.clone();
-    let (time, value) = timed(repeats, || simd::run(kernel, Variant::Explicit, isa, 0.75, black_box(&x), black_box(&y), &mut z));
+    let (time, value) =
+        timed(repeats, || simd::run(kernel, Variant::Explicit, isa, alpha, black_box(&x), black_box(&y), &mut z));
     let error = if kernel == Kernel::Axpy {
-        z.iter().zip(&expected_z).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+        z.iter().zip(&expected_z).map(|(a, b)| (a.to_f64() - b.to_f64()).abs()).fold(0.0, f64::max)
     } else {
-        (value - reference).abs()
+        (value.to_f64() - reference.to_f64()).abs()
     };
-    let tolerance = simd::tolerance(kernel, 0.75, &x, &y);
+    let tolerance = simd::tolerance(kernel, alpha, &x, &y);
     if error.is_nan() || error > tolerance {
-        return Err(format!("{} at {bytes} B is {error:e} from the scalar result, beyond {tolerance:e}", kernel.name()));
+        return Err(format!(
+            "{} {} at {bytes} B is {error:e} from the scalar result, beyond {tolerance:e}",
+            kernel.name(),
+            T::NAME
+        ));
     }
     let flops = kernel.flops() * n as f64;
-    let moved = (kernel.arrays() * 8 * n) as f64;
+    let moved = (kernel.arrays() * size * n) as f64;
     Ok((flops / time.median / 1e9, moved / time.min / 1e9))
+}
+
+/// amdahl's two kernels on one core: spin (multiply-add chains in registers: no memory traffic,
+/// an intensity without bound) and stream (STREAM's triad over `dram` bytes). Each checked as
+/// amdahl checks them: the checksum of a range does not depend on how it is split.
+fn amdahl_points(dram: u64, repeats: usize) -> Result<Vec<(String, f64, f64)>, String> {
+    use crate::kernels::{spin::Spin, Work};
+    let split_check = |name: &str, work: &dyn Work, n: u64| {
+        let whole = work.run(0, 0..n);
+        let halves = work.run(0, 0..n / 2).wrapping_add(work.run(0, n / 2..n));
+        if whole == halves {
+            Ok(())
+        } else {
+            Err(format!("amdahl {name}: the checksum of {n} iterations depends on how they are split"))
+        }
+    };
+    let iterations = 2000;
+    split_check("spin", &Spin, iterations)?;
+    let (time, _) = timed(repeats, || Spin.run(0, 0..iterations));
+    let spin = Spin::FLOPS_PER_ITERATION as f64 * iterations as f64 / time.median / 1e9;
+    let triad = stream::Triad::new(1, dram);
+    triad.init_slot(0);
+    let blocks = stream::Triad::elements_for(dram) as u64 / stream::BLOCK as u64;
+    split_check("stream", &triad, blocks)?;
+    let (time, _) = timed(repeats, || triad.run(0, 0..blocks));
+    let stream_gflops = 2.0 * (blocks as usize * stream::BLOCK) as f64 / time.median / 1e9;
+    let bytes_per_flop = stream::BYTES_PER_ITERATION as f64 / (2 * stream::BLOCK) as f64;
+    Ok(vec![("amdahl spin".into(), f64::INFINITY, spin), ("amdahl stream".into(), 1.0 / bytes_per_flop, stream_gflops)])
 }
 
 /// gemm at `n` on one core (naive loops, cache-blocked, BLAS), each checked: median GFLOP/s.
@@ -223,8 +262,8 @@ fn gemm_points(n: usize, repeats: usize) -> Result<Vec<(String, f64)>, String> {
             break;
         }
         let (time, ()) = timed(repeats, || match name {
-            "gemm naive" => gemm::naive(&a, &b, &mut c, n),
-            "gemm blocked" => gemm::blocked(&a, &b, &mut c, n, &single),
+            "gemm naive" => gemm::naive(&a, &b, &mut c, n, &|| false),
+            "gemm blocked" => gemm::blocked(&a, &b, &mut c, n, &single, &|| false),
             _ => gemm::blas(&a, &b, &mut c, n, n, n),
         });
         let residual = gemm::residual(&a, &b, &c, n);
@@ -288,17 +327,28 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
     let mut points = Vec::new();
     let one_core: Result<(), String> = if ctx.is_root() {
         levels.iter().take_while(|_| !stopping()).try_for_each(|(level, bytes)| {
-            let (gflops, gbps) = vector_point(Kernel::Sum, *bytes, args.repeats, isa)?;
+            let (gflops, gbps) = vector_point::<f64>(Kernel::Sum, *bytes, args.repeats, isa)?;
             memory.push(MemoryRow { level: level.clone(), kernel: "read", scope: "core", bytes: *bytes, gbps });
-            points.push((Kernel::Sum.name().to_string(), level.clone(), *bytes, Kernel::Sum.flops() / 8.0, gflops));
+            points.push((Kernel::Sum.name().to_string(), level.clone(), *bytes, Kernel::Sum.flops() / 8.0, gflops, widest, Precision::F64));
             let mut triad = Triad::new((*bytes as usize / 24).max(16));
             let (time, ()) = timed(args.repeats, || triad.run());
             triad.check(level)?;
             memory.push(MemoryRow { level: level.clone(), kernel: "triad", scope: "core", bytes: *bytes, gbps: triad.bytes() / time.min / 1e9 });
-            points.push(("triad".into(), level.clone(), *bytes, 2.0 / 24.0, 2.0 * triad.a.len() as f64 / time.median / 1e9));
+            // STREAM's loop is compiled for the build's baseline: SSE2 on x86-64.
+            let baseline = if Isa::Sse2.available() { Unit::Vector(Isa::Sse2) } else { Unit::Scalar };
+            let rate = 2.0 * triad.a.len() as f64 / time.median / 1e9;
+            points.push(("triad".into(), level.clone(), *bytes, 2.0 / 24.0, rate, baseline, Precision::F64));
             for kernel in [Kernel::Dot, Kernel::Axpy] {
-                let (gflops, _) = vector_point(kernel, *bytes, args.repeats, isa)?;
-                points.push((kernel.name().into(), level.clone(), *bytes, kernel.flops() / (8 * kernel.arrays()) as f64, gflops));
+                let (gflops, _) = vector_point::<f64>(kernel, *bytes, args.repeats, isa)?;
+                let intensity = kernel.flops() / (8 * kernel.arrays()) as f64;
+                points.push((kernel.name().into(), level.clone(), *bytes, intensity, gflops, widest, Precision::F64));
+            }
+            // f32: twice the numbers per byte, twice the lanes.
+            for kernel in Kernel::ALL {
+                let (gflops, _) = vector_point::<f32>(kernel, *bytes, args.repeats, isa)?;
+                let intensity = kernel.flops() / (4 * kernel.arrays()) as f64;
+                let name = format!("{} f32", kernel.name());
+                points.push((name, level.clone(), *bytes, intensity, gflops, widest, Precision::F32));
             }
             Ok(())
         })
@@ -353,30 +403,39 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
     let matrices = 3 * 8 * (n * n) as u64;
     let gemm_level = levels.iter().find(|(_, b)| *b >= matrices).map_or("DRAM".to_string(), |l| l.0.clone());
     for (name, gflops) in gemm_rows {
-        points.push((name, gemm_level.clone(), matrices, gemm::flops(n) / matrices as f64, gflops));
+        let unit = match name.as_str() {
+            "gemm naive" => Unit::Scalar,
+            "gemm blocked" if Isa::Avx2.available() => Unit::Vector(Isa::Avx2),
+            _ => widest,
+        };
+        points.push((name, gemm_level.clone(), matrices, gemm::flops(n) / matrices as f64, gflops, unit, Precision::F64));
+    }
+    let amdahl = if ctx.is_root() && !stopping() { amdahl_points(dram, args.repeats) } else { Ok(Vec::new()) };
+    for (name, intensity, gflops) in ctx.agree(amdahl.map_err(Failure::failed))? {
+        // spin keeps its chains in registers: no level; stream's arrays are DRAM-sized.
+        let level = if intensity.is_finite() { "DRAM" } else { "registers" };
+        let bytes = if intensity.is_finite() { dram } else { 0 };
+        points.push((name, level.into(), bytes, intensity, gflops, Unit::Scalar, Precision::F64));
     }
 
     // Each point under the bandwidth ceiling of its level and the peak of the unit it runs on.
-    let peak_of = |unit: Unit| {
+    let peak_of = |unit: Unit, precision: Precision| {
         compute
             .iter()
-            .find(|c| c.scope == "core" && c.peak.unit == unit && c.peak.precision == Precision::F64)
-            .map(|c| Ceiling { name: format!("{} f64", unit.name()), value: c.gflops })
+            .find(|c| c.scope == "core" && c.peak.unit == unit && c.peak.precision == precision)
+            .map(|c| Ceiling { name: format!("{} {}", unit.name(), precision.name()), value: c.gflops })
     };
     let mut placed = Vec::new();
-    for (kernel, level, bytes, intensity, gflops) in points {
-        let unit = match kernel.as_str() {
-            "gemm naive" => Unit::Scalar,
-            "gemm blocked" if Isa::Avx2.available() => Unit::Vector(Isa::Avx2),
-            // STREAM's loop is compiled for the build's baseline: SSE2 on x86-64.
-            "triad" if Isa::Sse2.available() => Unit::Vector(Isa::Sse2),
-            "triad" => Unit::Scalar,
-            _ => widest,
+    for (kernel, level, bytes, intensity, gflops, unit, precision) in points {
+        // Data in registers meets no memory ceiling.
+        let bandwidth = match level_ceiling(&memory, &level) {
+            Some(best) => Ceiling { name: format!("{level} {}", best.kernel), value: best.gbps },
+            None if level == "registers" => Ceiling { name: "none".into(), value: f64::INFINITY },
+            None => continue,
         };
-        let (Some(peak), Some(best)) = (peak_of(unit), level_ceiling(&memory, &level)) else {
+        let Some(peak) = peak_of(unit, precision) else {
             continue;
         };
-        let bandwidth = Ceiling { name: format!("{level} {}", best.kernel), value: best.gbps };
         let (bound_gflops, bound_by) = bound(intensity, &peak, &bandwidth);
         placed.push(Point { kernel, level, bytes, intensity, gflops, bound: bound_gflops, bound_by });
     }
@@ -388,7 +447,7 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
         print!("{}", console::render(&tables[1]));
         print!("{}", console::render(&tables[2]));
         print!("{}", console::render(t));
-        if let (Some(peak), Some(dram)) = (peak_of(widest), level_ceiling(&memory, "DRAM")) {
+        if let (Some(peak), Some(dram)) = (peak_of(widest, Precision::F64), level_ceiling(&memory, "DRAM")) {
             let dram = Ceiling { name: format!("DRAM {}", dram.kernel), value: dram.gbps };
             println!(
                 "The ridge of one core: {} flop/B ({} at {} GFLOP/s over DRAM at {} GB/s); a kernel needs that many flops per byte to be compute bound.",

@@ -51,13 +51,15 @@ impl Figure for RooflineFigure {
                 .label(format!("{name}: {} GB/s", num(*gbps)))
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
         }
-        chart.draw_series(self.points.iter().map(|p| Circle::new((p.1, p.2), 4, BLACK.filled()))).text()?;
+        // A kernel with no memory traffic (amdahl spin) stands at the right edge.
+        let at = |p: &(String, f64, f64)| (p.1.min(x.high()), p.2);
+        chart.draw_series(self.points.iter().map(|p| Circle::new(at(p), 4, BLACK.filled()))).text()?;
         chart
             .draw_series(
-                self.points.iter().map(|p| Text::new(p.0.clone(), (p.1, p.2), ("sans-serif", 11).into_font().color(&BLACK))),
+                self.points.iter().map(|p| Text::new(p.0.clone(), at(p), ("sans-serif", 11).into_font().color(&BLACK))),
             )
             .text()?;
-        let corner = figure::legend_corner(&x, &y, self.points.iter().map(|p| (p.1, p.2)));
+        let corner = figure::legend_corner(&x, &y, self.points.iter().map(at));
         figure::legend(&mut chart, corner)
     }
 }
