@@ -38,9 +38,13 @@ pub fn fill(which: u64, rows: Range<usize>, cols: Range<usize>) -> Vec<f64> {
 }
 
 /// The textbook i-j-k loop: each C entry a dot product of a row of A and a column of B, which
-/// strides through B n elements at a time.
-pub fn naive(a: &[f64], b: &[f64], c: &mut [f64], n: usize) {
+/// strides through B n elements at a time. `abandon` is asked before each row: once it says to
+/// stop, the product is left unfinished.
+pub fn naive(a: &[f64], b: &[f64], c: &mut [f64], n: usize, abandon: &dyn Fn() -> bool) {
     for i in 0..n {
+        if abandon() {
+            return;
+        }
         for j in 0..n {
             let mut s = 0.0;
             for k in 0..n {
@@ -62,8 +66,9 @@ const NC: usize = 512;
 /// (contiguous in k), and each MR × NR tile of C is accumulated in registers over the panel,
 /// with a multiply-add inner loop the compiler vectorises. Row groups run in parallel on `pool`.
 /// On x86-64 with AVX2 and FMA (detected at run time) the same code is compiled for them, with
-/// fused multiply-adds.
-pub fn blocked(a: &[f64], b: &[f64], c: &mut [f64], n: usize, pool: &rayon::ThreadPool) {
+/// fused multiply-adds. `abandon` is asked before each panel: once it says to stop, the
+/// product is left unfinished.
+pub fn blocked(a: &[f64], b: &[f64], c: &mut [f64], n: usize, pool: &rayon::ThreadPool, abandon: &dyn Fn() -> bool) {
     // AVX2 with FMA, checked at run time (never on other architectures).
     let fma = Isa::Avx2.available();
     c.fill(0.0);
@@ -72,6 +77,9 @@ pub fn blocked(a: &[f64], b: &[f64], c: &mut [f64], n: usize, pool: &rayon::Thre
         let nc = NC.min(n - jc);
         let strips = nc.div_ceil(NR);
         for pc in (0..n).step_by(KC) {
+            if abandon() {
+                return;
+            }
             let kc = KC.min(n - pc);
             // Strip s holds B[pc..pc+kc, jc+s*NR..+NR], k-major, zero-padded past column n.
             for s in 0..strips {
@@ -234,11 +242,11 @@ mod tests {
             blas(&a, &b, &mut reference, n, n, n);
             assert!(residual(&a, &b, &reference, n) < RESIDUAL_THRESHOLD, "blas n={n}");
             let mut c = vec![f64::NAN; n * n];
-            naive(&a, &b, &mut c, n);
+            naive(&a, &b, &mut c, n, &|| false);
             assert!(residual(&a, &b, &c, n) < RESIDUAL_THRESHOLD, "naive n={n}");
             for threads in [1, 3] {
                 let mut c = vec![f64::NAN; n * n];
-                blocked(&a, &b, &mut c, n, &pool(threads));
+                blocked(&a, &b, &mut c, n, &pool(threads), &|| false);
                 assert!(residual(&a, &b, &c, n) < RESIDUAL_THRESHOLD, "blocked n={n}");
                 let worst = c.iter().zip(&reference).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
                 assert!(worst < 1e-12 * n as f64, "blocked n={n} differs from BLAS by {worst}");

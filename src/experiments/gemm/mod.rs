@@ -97,7 +97,7 @@ pub fn grid(p: usize) -> (usize, usize) {
 }
 
 /// Times `repeats` runs of `f` after one untimed one; returns the summary and `f`'s last value.
-/// `abandon` is asked before each product: `None` once it says to stop.
+/// `abandon` is asked before and after each product: `None` once it says to stop.
 fn timed<T>(repeats: usize, mut abandon: impl FnMut() -> bool, mut f: impl FnMut() -> T) -> Option<(Summary, T)> {
     if abandon() {
         return None;
@@ -111,6 +111,10 @@ fn timed<T>(repeats: usize, mut abandon: impl FnMut() -> bool, mut f: impl FnMut
         let t0 = mpi::time();
         last = f();
         times.push(mpi::time() - t0);
+    }
+    // The last product may have been abandoned half done.
+    if abandon() {
+        return None;
     }
     Some((Summary::of(&times).expect("at least one repeat"), last))
 }
@@ -152,8 +156,8 @@ fn local(
             let blas_threads = crate::machine::blas::set_threads(if implementation == GemmImpl::Blas { t } else { 1 });
             let stopping = || crate::run::signals::received().is_some();
             let Some((time, ())) = timed(args.repeats, stopping, || match implementation {
-                GemmImpl::Naive => gemm::naive(&a, &b, &mut c, n),
-                GemmImpl::Blocked => gemm::blocked(&a, &b, &mut c, n, pool),
+                GemmImpl::Naive => gemm::naive(&a, &b, &mut c, n, &stopping),
+                GemmImpl::Blocked => gemm::blocked(&a, &b, &mut c, n, pool, &stopping),
                 GemmImpl::Blas => gemm::blas(&a, &b, &mut c, n, n, n),
             }) else {
                 return Ok(false);
@@ -175,19 +179,25 @@ fn local(
     Ok(true)
 }
 
-/// This rank's place in the grid and its row and column communicators.
-struct Grid {
-    rows: usize,
-    cols: usize,
-    my_row: usize,
-    my_col: usize,
-    row_comm: SimpleCommunicator,
-    col_comm: SimpleCommunicator,
+/// This rank's place in a 2-D process grid (rank = row × cols + column, as HPL's row-major
+/// map) and its row and column communicators, ranked by column and by row.
+pub(super) struct Grid {
+    pub rows: usize,
+    pub cols: usize,
+    pub my_row: usize,
+    pub my_col: usize,
+    pub row_comm: SimpleCommunicator,
+    pub col_comm: SimpleCommunicator,
 }
 
 impl Grid {
     fn new(world: &SimpleCommunicator) -> Grid {
         let (rows, cols) = grid(world.size() as usize);
+        Grid::shaped(world, rows, cols)
+    }
+
+    /// The grid `rows` × `cols`, which must multiply to the size of `world`.
+    pub(super) fn shaped(world: &SimpleCommunicator, rows: usize, cols: usize) -> Grid {
         let rank = world.rank() as usize;
         let (my_row, my_col) = (rank / cols, rank % cols);
         let split =

@@ -220,6 +220,10 @@ fn reference(ctx: &RunContext, args: &ReduceArgs) -> Outcome<(f64, f64)> {
     let range = k::block_of(args.n, ctx.size as u64, ctx.rank as u64);
     let (mut partials, mut magnitudes) = (Partials::default(), 0.0);
     for i in range {
+        // A stop signal cuts the reference short: the caller learns it right after.
+        if i % (1 << 20) == 0 && crate::run::signals::received().is_some() {
+            break;
+        }
         let x = args.data.value(args.seed, i);
         partials.add(x);
         magnitudes += x.abs();
@@ -266,6 +270,9 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
     let need = args.n * 8 / ctx.node.size() as u64;
     ctx.check_node_memory(need, &format!("reduce --n {}", args.n), "choose a smaller --n")?;
     let (exact, magnitudes) = reference(ctx, args)?;
+    // A stop during the reference leaves no point to measure (and no exact sum to print).
+    let mut stopped = ctx.stop_requested();
+    let to_measure = if stopped.is_some() { &[][..] } else { &points[..] };
     // Recursive summation's worst case, γ(n−1)·Σ|x|, plus the final rounding, with a margin of 2:
     // a lost or repeated block is far outside it.
     let u = f64::EPSILON / 2.0;
@@ -284,15 +291,16 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
         }
     }
     let progress = Progress::new("reduce", points.len() as u64, ctx.is_root() && !args.common.quiet);
-    progress.line(&format!(
-        "{} values of the {} data set; exact sum {exact:e} ({:#018x}), Σ|x| = {magnitudes:e}",
-        args.n,
-        args.data.name(),
-        exact.to_bits()
-    ));
+    if stopped.is_none() {
+        progress.line(&format!(
+            "{} values of the {} data set; exact sum {exact:e} ({:#018x}), Σ|x| = {magnitudes:e}",
+            args.n,
+            args.data.name(),
+            exact.to_bits()
+        ));
+    }
     recorder.expect(points.len(), "points");
     let mut rows: Vec<Row> = Vec::new();
-    let mut stopped = None;
     let tables = |rows: &[Row], allreduce: Option<&Table>| {
         let mut t = Vec::new();
         if ctx.is_root() && !rows.is_empty() {
@@ -301,7 +309,7 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
         }
         Results::complete(t)
     };
-    'points: for &(ranks, threads) in &points {
+    'points: for &(ranks, threads) in to_measure {
         let pool = &pools[&threads];
         let sub = ctx.world.split_by_color(if ctx.rank < ranks { Color::with_value(0) } else { Color::undefined() });
         let (data, seed, range) = (args.data, args.seed, k::block_of(args.n, ranks as u64, ctx.rank as u64));
