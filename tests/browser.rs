@@ -130,7 +130,7 @@ fn the_probe_sees_what_a_reader_would() {
 #[test]
 fn the_html_report_renders_in_a_browser_without_errors_or_sideways_scrolling() {
     let dir = tempfile::tempdir().unwrap();
-    let runs: [(usize, &[&str]); 9] = [
+    let runs: [(usize, &[&str]); 10] = [
         (4, &["amdahl", "--kernel", "sleep", "--work", "0.3", "--repeats", "1", "-o", "amdahl.h5"]),
         (2, &["comm", "--max-bytes", "64K", "--iters", "20", "--repeats", "2", "--all-pairs", "-o", "comm.h5"]),
         (1, &["memlat", "--max-bytes", "1M", "--accesses", "20000", "-o", "memlat.h5"]),
@@ -140,6 +140,7 @@ fn the_html_report_renders_in_a_browser_without_errors_or_sideways_scrolling() {
         (1, &["simd", "--bytes", "64K", "--repeats", "2", "-o", "simd.h5"]),
         (2, &["reduce", "--n", "10000", "--threads", "1", "--repeats", "2", "-o", "reduce.h5"]),
         (1, &["roofline", "--dram-bytes", "8M", "--gemm-n", "64", "--repeats", "2", "-o", "roofline.h5"]),
+        (2, &["linpack", "--n", "50,100", "--nb", "16", "--repeats", "1", "--threads", "1", "-o", "linpack.h5"]),
     ];
     let mut files = Vec::new();
     for (ranks, args) in runs {

@@ -195,7 +195,7 @@ fn the_output_replaced_during_the_run_is_left_alone_and_nothing_is_lost() {
 #[test]
 fn every_experiment_stops_within_half_a_second_and_keeps_a_valid_file() {
     // Sizes that run for several seconds here; the signal comes one second after the start line.
-    let cases: [(usize, &[&str]); 12] = [
+    let cases: [(usize, &[&str]); 13] = [
         // Long loops (OSU's 20 windows of 64 × 4 MiB) look at the signal every 64 MiB moved.
         (2, &["comm", "--max-bytes", "4M", "--repeats", "10"]),
         (1, &["stream", "--bytes", "512M", "--repeats", "40", "--threads", "2"]),
@@ -209,6 +209,8 @@ fn every_experiment_stops_within_half_a_second_and_keeps_a_valid_file() {
         (2, &["amdahl", "--kernel", "spin", "--work", "4", "--repeats", "2"]),
         (2, &["reduce", "--n", "20M", "--threads", "1", "--repeats", "30"]),
         (1, &["roofline", "--dram-bytes", "256M", "--gemm-n", "512", "--repeats", "40", "--threads", "1"]),
+        // Every panel starts a poll of the stop flag; the one two panels back decides.
+        (2, &["linpack", "--n", "3000", "--repeats", "30", "--threads", "1"]),
     ];
     for (ranks, args) in cases {
         let dir = tempfile::tempdir().unwrap();

@@ -184,7 +184,7 @@ fn check_figure(path: &Path) -> usize {
 
 #[test]
 fn every_figure_reads_correctly_on_one_and_on_several_ranks() {
-    let runs: [(usize, &[&str]); 11] = [
+    let runs: [(usize, &[&str]); 12] = [
         (1, &["amdahl", "--kernel", "sleep", "--work", "0.2", "--repeats", "1", "--threads", "4"]),
         (4, &["amdahl", "--kernel", "sleep", "--work", "0.3", "--repeats", "1", "--ranks", "1,2,3,4"]),
         (2, &["comm", "--max-bytes", "64K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--all-pairs"]),
@@ -196,6 +196,7 @@ fn every_figure_reads_correctly_on_one_and_on_several_ranks() {
         (2, &["gemm", "--n", "96", "--repeats", "1", "--dist"]),
         (2, &["reduce", "--n", "30000", "--threads", "2", "--repeats", "2"]),
         (1, &["roofline", "--dram-bytes", "8M", "--gemm-n", "64", "--repeats", "2", "--threads", "1"]),
+        (2, &["linpack", "--n", "50,100,200", "--nb", "16", "--repeats", "1", "--threads", "1"]),
     ];
     for (ranks, args) in runs {
         let dir = tempfile::tempdir().unwrap();

@@ -196,6 +196,19 @@ fn gemm_job_multiplies_with_summa_over_its_tasks() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn linpack_job_solves_on_a_grid_over_both_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=1", "--cpus-per-task=1"];
+    let (_, file) = experiment_job(dir.path(), &options, "linpack", &["--n", "64,96", "--nb", "16", "--repeats", "1"]);
+    assert_eq!(u64_attr(&file, "nodes"), 2);
+    let g = file.group("linpack").unwrap();
+    assert_eq!(str_attr(&g, "grid"), "1x2");
+    assert_eq!(u64_attr(&g, "validated"), 1);
+    assert!(g.dataset("residual").unwrap().read_raw::<f64>().unwrap().iter().all(|r| *r < 16.0));
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn simd_job_measures_one_core() {
     let dir = tempfile::tempdir().unwrap();
     let (_, file) = experiment_job(dir.path(), &[], "simd", &["--bytes", "8K", "--repeats", "1"]);

@@ -154,6 +154,23 @@ fn falseshare_countdown_simd_and_gemm_across_nodes() {
 
 #[test]
 #[ignore = "needs the emulated two-node cluster (scripts/test.sh, as root)"]
+fn linpack_solves_with_process_rows_and_columns_across_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2×2: every process row spans both nodes (panels broadcast between them); 4×1: the process
+    // column does (pivots agreed and rows swapped between them).
+    for grid in ["2x2", "4x1"] {
+        let args = ["linpack", "--n", "40,150", "--nb", "16", "--grid", grid, "--repeats", "1", "--threads", "1"];
+        let file = run(&[], &args, &[], dir.path(), &format!("l{grid}.h5"));
+        let g = file.group("linpack").unwrap();
+        assert_eq!(str_attr(&g, "grid"), grid);
+        assert_eq!(u64_attr(&g, "validated"), 1);
+        let residual = column::<f64>(&g, "residual");
+        assert!(residual.iter().all(|r| *r < 16.0), "{grid}: HPL's check: {residual:?}");
+    }
+}
+
+#[test]
+#[ignore = "needs the emulated two-node cluster (scripts/test.sh, as root)"]
 fn reduce_gives_the_exact_sum_with_ranks_on_both_nodes() {
     // The superaccumulator travels over TCP between the nodes as a derived datatype with a
     // user-defined operation.

@@ -193,4 +193,5 @@ registry! {
     simd::Simd,
     reduce::Reduce,
     roofline::Roofline,
+    linpack::Linpack,
 }

@@ -6,6 +6,7 @@ pub mod bank;
 pub mod countdown;
 pub mod falseshare;
 pub mod gemm;
+pub mod linpack;
 pub mod memlat;
 pub mod peak;
 pub mod pool;
