@@ -18,7 +18,7 @@ if [[ $PARAHPC_MPI == openmpi ]]; then
 fi
 cargo build --release --locked
 # One test at a time: the MPI tests oversubscribe this machine's cores on their own.
-cargo test --release --locked -- --test-threads=1
+cargo test --release --locked --no-fail-fast -- --test-threads=1
 
 if [[ $PARAHPC_MPI != openmpi ]]; then
   # The two-node emulation launches through Open MPI's remote-shell agent, and the test SLURM

@@ -246,9 +246,13 @@ fn a_rank_failing_alone_aborts_the_job_and_the_checkpoint_stays() {
     let args = ["amdahl", "--kernel", "sleep", "--work", "1", "--repeats", "1", "-o", "p.h5"];
     let mut cmd = mpirun_cmd(2, &args);
     cmd.env("PARAHPC_INJECT_FAULT", "panic-last-rank");
-    let (code, log, _) = Running::start(&mut cmd, dir.path()).finish();
+    let (code, log, took) = Running::start(&mut cmd, dir.path()).finish();
     assert_ne!(code, Some(0), "{log}");
-    assert!(log.contains("injected failure of rank 1") && log.to_uppercase().contains("MPI_ABORT"), "{log}");
+    assert!(log.contains("injected failure of rank 1"), "{log}");
+    // Ended, promptly: rank 0 would otherwise wait in the next collective for ever. (Not on
+    // mpirun's MPI_ABORT banner: a fresh-clone CI run lost it to "ORTE_ERROR_LOG: Out of resource
+    // in file ../../../orte/util/show_help.c", though the job was aborted.)
+    assert!(took < Duration::from_secs(30), "the job took {took:?} to end after the rank failed:\n{log}");
     let file = hdf5::File::open(dir.path().join("p.h5")).unwrap();
     assert!(str_attr(&file, "incomplete_reason").starts_with("unfinished after 1 of 2 points"));
 }
