@@ -209,6 +209,23 @@ fn linpack_job_solves_on_a_grid_over_both_nodes() {
 
 #[test]
 #[ignore = "needs the SLURM that scripts/test.sh starts"]
+fn suite_job_runs_every_experiment_over_both_nodes_into_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--ntasks-per-node=1", "--cpus-per-task=1"];
+    // One thread per task: falseshare cannot run, and is left out.
+    let out = sbatch(dir.path(), &options, "suite.sbatch", &["--budget", "30s", "--skip", "falseshare"], &[], true);
+    let id = job_id(&out);
+    let file = hdf5::File::open(dir.path().join(format!("parahpc-suite-{id}.h5"))).unwrap();
+    assert_eq!(str_attr(&file, "slurm_job_id"), id);
+    assert_eq!(u64_attr(&file, "nodes"), 2);
+    let status = strings(&file.dataset("suite/status").unwrap());
+    assert_eq!(status.len(), 13, "{status:?}");
+    assert!(status.iter().all(|s| s != "skipped"), "{status:?}");
+    assert_eq!(u64_attr(&file.group("linpack").unwrap(), "validated"), 1);
+}
+
+#[test]
+#[ignore = "needs the SLURM that scripts/test.sh starts"]
 fn simd_job_measures_one_core() {
     let dir = tempfile::tempdir().unwrap();
     let (_, file) = experiment_job(dir.path(), &[], "simd", &["--bytes", "8K", "--repeats", "1"]);

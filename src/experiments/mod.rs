@@ -29,6 +29,11 @@ pub trait Experiment: 'static {
     /// Every group, dataset and attribute it writes, with units; each write is checked against it.
     const SCHEMA: &'static [Group];
 
+    /// Every group its file may hold: its own (a suite's file holds every experiment's too).
+    fn file_schema() -> &'static [Group] {
+        Self::SCHEMA
+    }
+
     fn common(args: &Self::Args) -> &CommonArgs;
     /// How many threads each rank runs.
     fn threads(args: &Self::Args) -> ThreadRequest;
@@ -57,6 +62,8 @@ pub trait Invocation {
     fn threads(&self) -> ThreadRequest;
     /// Collective: checks the output path, runs, saves the results and says how it ended.
     fn run(&self, ctx: &RunContext) -> Outcome<()>;
+    /// Collective: runs into `recorder`, which another run owns (a suite's file).
+    fn run_in(&self, ctx: &RunContext, recorder: &mut Recorder) -> Outcome<Results>;
 }
 
 struct Registered<E>(PhantomData<fn() -> E>);
@@ -95,8 +102,12 @@ impl<E: Experiment> Invocation for Parsed<E> {
         E::threads(&self.0)
     }
 
+    fn run_in(&self, ctx: &RunContext, recorder: &mut Recorder) -> Outcome<Results> {
+        E::run(ctx, &self.0, recorder)
+    }
+
     fn run(&self, ctx: &RunContext) -> Outcome<()> {
-        let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME, output::estimate(E::SCHEMA))?;
+        let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME, output::estimate(E::file_schema()))?;
         let path = output.h5.clone();
         if ctx.is_root() && !E::common(&self.0).quiet {
             let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
@@ -109,7 +120,7 @@ impl<E: Experiment> Invocation for Parsed<E> {
             );
             crate::run::progress::started(E::NAME, &message);
         }
-        let mut recorder = Recorder::new(output, E::SCHEMA);
+        let mut recorder = Recorder::new(output, E::file_schema());
         let results = match E::run(ctx, &self.0, &mut recorder) {
             Ok(results) => results,
             Err(e) => {
@@ -133,7 +144,7 @@ impl<E: Experiment> Invocation for Parsed<E> {
                     exit_code: 128 + stop.signal,
                 })
             }
-            None => Ok(()),
+            None => results.verdict.map_or(Ok(()), |v| Err(Failure::failed(v))),
         }
     }
 }
@@ -194,4 +205,5 @@ registry! {
     reduce::Reduce,
     roofline::Roofline,
     linpack::Linpack,
+    suite::Suite,
 }

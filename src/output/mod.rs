@@ -105,10 +105,13 @@ pub struct Stopped {
 impl Stopped {
     /// Stopped by `signal` after `done` of `total` `steps` ("points", "sizes").
     pub fn after(signal: i32, done: usize, total: usize, steps: &str) -> Stopped {
-        Stopped {
-            signal,
-            reason: format!("{} received after {done} of {total} {steps}", crate::run::signals::name(signal)),
-        }
+        let reason = match signal {
+            crate::run::signals::DEADLINE => {
+                format!("cut at the end of its share of the suite's budget after {done} of {total} {steps}")
+            }
+            _ => format!("{} received after {done} of {total} {steps}", crate::run::signals::name(signal)),
+        };
+        Stopped { signal, reason }
     }
 }
 
@@ -118,12 +121,15 @@ pub struct Results {
     pub per_rank: Vec<PerRankRows>,
     /// Set when a signal stopped the run before the end; `None` for a complete run.
     pub stopped: Option<Stopped>,
+    /// Set when the run, its file written, still failed in part (a suite with an experiment
+    /// skipped): the message the run exits 1 with.
+    pub verdict: Option<String>,
 }
 
 impl Results {
     /// A complete run's tables (only rank 0's are written; other ranks pass none).
     pub fn complete(tables: Vec<Table>) -> Results {
-        Results { tables, per_rank: Vec::new(), stopped: None }
+        Results { tables, per_rank: Vec::new(), stopped: None, verdict: None }
     }
 }
 
@@ -155,12 +161,29 @@ pub struct Recorder {
     steps: (usize, &'static str),
     /// Set when writing failed: the last good file stays.
     write_failed: bool,
+    /// What earlier runs into the same file recorded (a suite's finished experiments): written
+    /// with every later version.
+    carried: Results,
 }
 
 impl Recorder {
     pub fn new(plan: OutputPlan, schema: &'static [Group]) -> Recorder {
         let writer = Writer::new(&plan.h5, plan.force);
-        Recorder { plan, schema, writer, last: None, steps: (0, "steps"), write_failed: false }
+        let carried = Results::complete(Vec::new());
+        Recorder { plan, schema, writer, last: None, steps: (0, "steps"), write_failed: false, carried }
+    }
+
+    /// Keeps `results` in every version written from now on, before the run's own.
+    pub fn carry(&mut self, results: Results) {
+        self.carried.tables.extend(results.tables);
+        self.carried.per_rank.extend(results.per_rank);
+    }
+
+    /// The carried results followed by `results`.
+    fn with_carried(&self, results: &Results) -> (Vec<Table>, Vec<PerRankRows>) {
+        let tables = self.carried.tables.iter().chain(&results.tables).cloned().collect();
+        let per_rank = self.carried.per_rank.iter().chain(&results.per_rank).cloned().collect();
+        (tables, per_rank)
     }
 
     /// The steps this run will take, for the reason an unfinished or stopped file gives.
@@ -207,7 +230,7 @@ impl Recorder {
         ctx.note(&format!("wrote {}", self.plan.h5.display()));
         let json = match (&self.plan.json, ctx.is_root()) {
             (Some(path), true) => {
-                let doc = json::document(&root_attributes(ctx, incomplete), &results.tables);
+                let doc = json::document(&root_attributes(ctx, incomplete), &self.with_carried(results).0);
                 serde_json::to_string_pretty(&doc)
                     .map_err(|e| e.to_string())
                     .and_then(|text| files::write_atomically(path, (text + "\n").as_bytes(), self.plan.force))
@@ -230,11 +253,12 @@ impl Recorder {
     /// which builds the file and writes it; every rank learns whether it worked.
     fn write(&mut self, ctx: &RunContext, results: &Results, incomplete: Option<String>) -> Outcome<()> {
         let root = root_attributes(ctx, incomplete);
-        let declared = schema::check(self.schema, &results.tables, &results.per_rank)
+        let (tables, rows) = self.with_carried(results);
+        let declared = schema::check(self.schema, &tables, &rows)
             .and_then(|()| schema::check_root(root.iter().map(|(name, _)| *name)))
             .map_err(|e| Failure::failed(format!("internal error, results not written: {e}")));
         ctx.agree(declared)?;
-        let matrices = gather(ctx, &results.per_rank)?;
+        let matrices = gather(ctx, &rows)?;
         let written = if ctx.is_root() {
             let per_rank: [(&str, &[String]); 4] = [
                 ("hostnames", &ctx.hostnames),
@@ -243,7 +267,7 @@ impl Recorder {
                 ("core_ids", &ctx.core_ids),
             ];
             let name = self.plan.h5.to_string_lossy();
-            h5::image(&name, &root, &per_rank, &results.tables, &matrices)
+            h5::image(&name, &root, &per_rank, &tables, &matrices)
                 .map_err(|e| format!("cannot build the results file: {e:#}"))
                 .and_then(|bytes| self.writer.write(&bytes))
                 .map_err(|e| match self.writer.holds_its_file() {

@@ -22,7 +22,7 @@ pub const fn field(name: &'static str, units: &'static str, about: &'static str)
 
 /// One HDF5 group: its path without the leading slash ("" for the root), what it holds, its
 /// datasets and its attributes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Group {
     pub path: &'static str,
     pub about: &'static str,

@@ -39,17 +39,36 @@ pub fn install() {
     }
 }
 
-/// The last stop signal this process received, if any.
+/// What `received` reports once a deadline set with `set_deadline` has passed: `suite` stops an
+/// experiment at the end of its share of the budget exactly as a signal would.
+pub const DEADLINE: i32 = libc::SIGALRM;
+/// CLOCK_MONOTONIC ns of the deadline; 0 for none.
+static DEADLINE_AT: AtomicU64 = AtomicU64::new(0);
+
+/// Makes `received` report `DEADLINE` from `seconds` from now on (`None`: no deadline).
+pub fn set_deadline(seconds: Option<f64>) {
+    let at = seconds.map_or(0, |s| monotonic_ns() + (s.max(0.0) * 1e9) as u64);
+    DEADLINE_AT.store(at, Ordering::Relaxed);
+}
+
+/// The last stop signal this process received, if any, else `DEADLINE` once one has passed.
 pub fn received() -> Option<i32> {
     match RECEIVED.load(Ordering::Relaxed) {
-        0 => None,
+        0 => match DEADLINE_AT.load(Ordering::Relaxed) {
+            0 => None,
+            at => (monotonic_ns() >= at).then_some(DEADLINE),
+        },
         s => Some(s),
     }
 }
 
-/// Seconds since the last stop signal arrived, if one did.
+/// Seconds since the last stop signal arrived (or the deadline passed), if one did.
 pub fn seconds_since() -> Option<f64> {
-    received().map(|_| monotonic_ns().saturating_sub(AT.load(Ordering::Relaxed)) as f64 / 1e9)
+    let at = match received()? {
+        DEADLINE => DEADLINE_AT.load(Ordering::Relaxed),
+        _ => AT.load(Ordering::Relaxed),
+    };
+    Some(monotonic_ns().saturating_sub(at) as f64 / 1e9)
 }
 
 pub fn name(signal: i32) -> &'static str {
@@ -58,6 +77,7 @@ pub fn name(signal: i32) -> &'static str {
         libc::SIGINT => "SIGINT",
         libc::SIGUSR1 => "SIGUSR1",
         libc::SIGUSR2 => "SIGUSR2",
+        DEADLINE => "the end of its share of the suite's budget",
         _ => "a signal",
     }
 }
@@ -75,5 +95,20 @@ mod tests {
         assert_eq!(received(), Some(libc::SIGUSR2));
         assert!(seconds_since().is_some_and(|s| (0.0..1.0).contains(&s)));
         assert_eq!(name(libc::SIGTERM), "SIGTERM");
+    }
+
+    #[test]
+    fn a_deadline_reads_as_a_stop_once_passed() {
+        // Another test's signal may already be recorded in this process: only then is it read.
+        if received().is_some() {
+            return;
+        }
+        set_deadline(Some(0.05));
+        assert_eq!(received(), None);
+        std::thread::sleep(std::time::Duration::from_millis(80));
+        assert_eq!(received(), Some(DEADLINE));
+        assert!(seconds_since().is_some_and(|s| (0.0..1.0).contains(&s)));
+        set_deadline(None);
+        assert_eq!(received(), None);
     }
 }

@@ -411,7 +411,7 @@ fn run(ctx: &RunContext, args: &AmdahlArgs, recorder: &mut Recorder) -> Outcome<
             let row = my_busy.to_vec();
             vec![PerRankRows { group: "amdahl/per_rank".into(), name: "parallel_phase_median_s", units: "s", row }]
         };
-        Results { tables, per_rank, stopped: None }
+        Results { tables, per_rank, stopped: None, verdict: None }
     };
     'points: for &point in &points {
         let participating = ctx.rank < point.ranks;

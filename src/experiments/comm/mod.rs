@@ -623,7 +623,7 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
         } else {
             Vec::new()
         };
-        Results { tables, per_rank, stopped: None }
+        Results { tables, per_rank, stopped: None, verdict: None }
     };
     let mut coll = CollectiveRows::default();
     let mut matrix_row = vec![f64::NAN; ctx.size];

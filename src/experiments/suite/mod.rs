@@ -1,0 +1,284 @@
+//! `parahpc suite`: every registered experiment in one launch, each sized for its share of a
+//! time budget and stopped at the end of it, into one results file (one group per experiment,
+//! as its own run writes, and /suite with what became of each).
+
+mod args;
+mod report;
+
+use mpi::traits::*;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::cli::{CommonArgs, ThreadRequest};
+use crate::output::schema::{field, Group};
+use crate::output::{console, AttrValue, Recorder, Results, Stopped, Table, Values};
+use crate::report::{document::Block, load::ResultsFile};
+use crate::run::context::RunContext;
+use crate::run::failure::{Failure, Outcome};
+use crate::run::signals;
+
+use super::{Experiment, Invocation};
+
+use args::SuiteArgs;
+
+/// Every experiment in one launch, sized to a time budget, into one results file.
+pub struct Suite;
+
+const NAME: &str = "suite";
+
+impl Experiment for Suite {
+    const NAME: &'static str = NAME;
+    type Args = SuiteArgs;
+    // The highest any experiment needs: rayon and OpenBLAS threads run beside MPI.
+    const THREAD_LEVEL: mpi::Threading = mpi::Threading::Funneled;
+    const SCHEMA: &'static [Group] = &[Group {
+        path: "suite",
+        about: "One row per experiment the suite ran or skipped; each experiment's own groups hold its results.",
+        datasets: &[
+            field("experiment", "1", "the experiment"),
+            field("status", "1", "`complete`, `incomplete` (stopped at the end of its share, or by a signal) or `skipped`"),
+            field("reason", "1", "why it is incomplete or skipped; empty when complete"),
+            field("arguments", "1", "its options, as its own command line takes them"),
+            field("share_s", "s", "its share of the budget: what was left, divided among the experiments still to run"),
+            field("time_s", "s", "how long it ran"),
+        ],
+        attributes: &[
+            field("budget_s", "s", "the budget asked for (--budget)"),
+            field("time_s", "s", "the suite's time from its first experiment to its last"),
+            field("experiments", "1", "experiments planned"),
+            field("complete", "1", "experiments that completed"),
+        ],
+    }];
+
+    fn common(args: &SuiteArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn threads(args: &SuiteArgs) -> ThreadRequest {
+        ThreadRequest::Resolve(args.threads.count)
+    }
+
+    fn file_schema() -> &'static [Group] {
+        static ALL: OnceLock<Vec<Group>> = OnceLock::new();
+        ALL.get_or_init(|| {
+            args::experiments()
+                .flat_map(|name| super::find(name).expect("registered").schema().iter().cloned())
+                .chain(Suite::SCHEMA.iter().cloned())
+                .collect()
+        })
+    }
+
+    fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<Results> {
+        self::run(ctx, args, recorder)
+    }
+
+    fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
+        report::render(files, dir)
+    }
+}
+
+/// An experiment's options when the user gives none for it: sizes that take about 70 % of
+/// `share` seconds on the 2-core development VM with 2 ranks (measured there; each is stopped at
+/// the end of its share all the same). `None`: its own defaults.
+fn sized(name: &str, share: f64, ranks: usize) -> Option<Vec<String>> {
+    // 1 for the 20 s share of a 5-minute budget.
+    let k = (share / 20.0).clamp(0.05, 50.0);
+    let count = |base: f64, least: f64| format!("{}", (base * k).max(least).round() as u64);
+    let strings = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let options: Vec<String> = match name {
+        "amdahl" => vec!["--kernel".into(), "spin".into(), "--work".into(), format!("{:.2}", 1.9 * k), "--repeats".into(), "2".into()],
+        "comm" => vec!["--max-bytes".into(), if k < 0.5 { "64K" } else { "1M" }.into(), "--repeats".into(), count(6.0, 2.0)],
+        "stream" => vec!["--bytes".into(), "128M".into(), "--repeats".into(), count(100.0, 5.0)],
+        "memlat" => vec!["--max-bytes".into(), "64M".into(), "--accesses".into(), count(5e6, 1e5)],
+        "falseshare" => vec!["--iters".into(), count(2e7, 1e5), "--repeats".into(), "3".into()],
+        "countdown" => vec!["--n".into(), count(1.5e9, 1e6)],
+        "bank" => vec!["--repeats".into(), count(14.0, 2.0)],
+        "pool" => vec!["--task".into(), "spin-us".into(), "--spin-us".into(), "100".into(), "--tasks".into(), count(4e4, 100.0)],
+        "gemm" => {
+            let mut o = strings(&["--n", if k < 1.0 { "256,512" } else { "256,512,1024" }, "--repeats", "2"]);
+            if ranks > 1 {
+                o.push("--dist".into());
+            }
+            o
+        }
+        "simd" => vec!["--repeats".into(), count(10.0, 3.0)],
+        "reduce" => vec!["--n".into(), "10000000".into(), "--repeats".into(), count(20.0, 3.0)],
+        "roofline" => vec!["--dram-bytes".into(), "256M".into(), "--gemm-n".into(), "256".into(), "--repeats".into(), count(2.0, 3.0)],
+        "linpack" => {
+            let n = (5000.0 * k.cbrt()).clamp(200.0, 20000.0) as usize;
+            vec!["--n".into(), format!("{},{},{n}", n / 4, n / 2), "--repeats".into(), "3".into()]
+        }
+        _ => return None,
+    };
+    Some(options)
+}
+
+/// How much of the budget each experiment's share weighs (topology reads /sys and is done).
+fn weight(name: &str) -> f64 {
+    if name == "topology" {
+        0.2
+    } else {
+        1.0
+    }
+}
+
+/// What became of one experiment.
+struct Row {
+    experiment: &'static str,
+    status: &'static str,
+    reason: String,
+    arguments: String,
+    share: f64,
+    time: f64,
+}
+
+/// One experiment's command line parsed, ready to run into the suite's file.
+struct Planned {
+    name: &'static str,
+    given: Option<Vec<String>>,
+}
+
+impl Planned {
+    /// The options it runs with for `share` seconds, and the invocation they parse into.
+    fn invocation(&self, share: f64, ranks: usize, quiet: bool) -> Outcome<(Vec<String>, Box<dyn Invocation>)> {
+        let options = match &self.given {
+            Some(given) => given.clone(),
+            None => sized(self.name, share, ranks).unwrap_or_default(),
+        };
+        let argv = std::iter::once(self.name.to_string()).chain(options.iter().cloned()).chain(quiet.then(|| "-q".into()));
+        let entry = super::find(self.name).expect("registered");
+        let refused = |e: clap::Error| {
+            let why = crate::cli::one_line_error(&e);
+            Failure::usage(format!("--{} \"{}\": {}", self.name, options.join(" "), why.trim_start_matches("error: ")))
+        };
+        let matches = entry.command().try_get_matches_from(argv).map_err(refused)?;
+        let invocation = entry.parse(&matches).map_err(refused)?;
+        Ok((options, invocation))
+    }
+}
+
+fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<Results> {
+    let plan: Vec<Planned> = args::experiments()
+        .filter(|name| !args.skip.iter().any(|s| s == name))
+        .map(|name| Planned { name, given: args.options.get(name).map(<[String]>::to_vec) })
+        .collect();
+    // The options given for an experiment are checked before anything runs.
+    for p in plan.iter().filter(|p| p.given.is_some()) {
+        p.invocation(0.0, ctx.size, true)?;
+    }
+    let quiet = args.common.quiet;
+    let start = mpi::time();
+    // The last write and MPI's end take a moment: they come out of the budget.
+    let usable = args.budget * 0.97;
+    recorder.expect(plan.len(), "experiments");
+    let mut rows: Vec<Row> = Vec::new();
+    let mut stopped = None;
+    for (i, p) in plan.iter().enumerate() {
+        let left: f64 = plan[i..].iter().map(|p| weight(p.name)).sum();
+        let share = ((usable - (mpi::time() - start)) * weight(p.name) / left).max(1.0);
+        let (options, invocation) = p.invocation(share, ctx.size, quiet)?;
+        if ctx.is_root() && !quiet {
+            let remaining = (args.budget - (mpi::time() - start)).max(0.0);
+            crate::run::progress::started(
+                NAME,
+                &format!(
+                    "{} of {}: {} {} (share {share:.0} s, {remaining:.0} s of the budget left)",
+                    i + 1,
+                    plan.len(),
+                    p.name,
+                    options.join(" ")
+                ),
+            );
+        }
+        ctx.world.barrier();
+        signals::set_deadline(Some(share));
+        let t0 = mpi::time();
+        let outcome = invocation.run_in(ctx, recorder);
+        signals::set_deadline(None);
+        let time = mpi::time() - t0;
+        let (status, reason) = match outcome {
+            Ok(mut results) => {
+                let verdict = match &results.stopped {
+                    None => ("complete", String::new()),
+                    Some(s) => {
+                        if s.signal != signals::DEADLINE {
+                            stopped = Some((s.signal, p.name));
+                        }
+                        ("incomplete", s.reason.clone())
+                    }
+                };
+                results.stopped = None;
+                recorder.carry(results);
+                verdict
+            }
+            // Every rank knows (usage, a failed check): recorded, and the suite goes on.
+            Err(Failure::Collective { message, .. }) => ("skipped", message),
+            Err(fatal) => return Err(fatal),
+        };
+        rows.push(Row { experiment: p.name, status, reason, arguments: options.join(" "), share, time });
+        // The experiment counted its own steps; the suite's are experiments.
+        recorder.expect(plan.len(), "experiments");
+        if stopped.is_some() {
+            break;
+        }
+        if let Some(signal) = recorder.step(ctx, i + 1, || table(ctx, &rows, args.budget, 0.0, plan.len()))? {
+            stopped = Some((signal, p.name));
+            break;
+        }
+    }
+    let elapsed = mpi::time() - start;
+    let mut results = table(ctx, &rows, args.budget, elapsed, plan.len());
+    let complete = rows.iter().filter(|r| r.status == "complete").count();
+    if let Some((signal, during)) = stopped {
+        results.stopped = Some(Stopped {
+            signal,
+            reason: format!(
+                "{} received during {during}, after {complete} of {} experiments complete",
+                signals::name(signal),
+                plan.len()
+            ),
+        });
+    } else if rows.iter().any(|r| r.status == "skipped") {
+        // Cut at its share, an experiment ran (its file says how far); skipped, it did not.
+        let skipped: Vec<String> =
+            rows.iter().filter(|r| r.status == "skipped").map(|r| format!("{} ({})", r.experiment, r.reason)).collect();
+        results.verdict = Some(format!(
+            "{} of {} experiments ran; skipped: {}; the file holds everything measured",
+            rows.len() - skipped.len(),
+            plan.len(),
+            skipped.join("; ")
+        ));
+    }
+    if ctx.is_root() {
+        if let Some(t) = results.tables.first() {
+            print!("{}", console::render(t));
+        }
+        println!(
+            "suite: {complete} of {} experiments complete in {elapsed:.0} s (budget {:.0} s).",
+            plan.len(),
+            args.budget
+        );
+    }
+    Ok(results)
+}
+
+/// The /suite table (rank 0's; none elsewhere).
+fn table(ctx: &RunContext, rows: &[Row], budget: f64, elapsed: f64, planned: usize) -> Results {
+    let mut tables = Vec::new();
+    if ctx.is_root() && !rows.is_empty() {
+        let strings = |f: &dyn Fn(&Row) -> String| Values::Str(rows.iter().map(f).collect());
+        let mut t = Table::new(NAME);
+        t.column("experiment", "1", strings(&|r| r.experiment.to_string()))
+            .column("status", "1", strings(&|r| r.status.to_string()))
+            .column("reason", "1", strings(&|r| r.reason.clone()))
+            .column("arguments", "1", strings(&|r| r.arguments.clone()))
+            .column("share_s", "s", Values::F64(rows.iter().map(|r| r.share).collect()))
+            .column("time_s", "s", Values::F64(rows.iter().map(|r| r.time).collect()));
+        t.attr("budget_s", AttrValue::F64(budget))
+            .attr("time_s", AttrValue::F64(elapsed))
+            .attr("experiments", AttrValue::U64(planned as u64))
+            .attr("complete", AttrValue::U64(rows.iter().filter(|r| r.status == "complete").count() as u64));
+        tables.push(t);
+    }
+    Results::complete(tables)
+}
