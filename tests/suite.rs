@@ -96,8 +96,72 @@ fn options_for_one_experiment_replace_its_sizes_and_are_checked_first() {
     assert!(!dir.path().join("b.h5").exists());
 }
 
+/// A small suite file in `dir`: stream and memlat, measured for real.
+fn small_suite(dir: &std::path::Path, out: &str) {
+    let skip = "amdahl,comm,falseshare,countdown,bank,pool,gemm,simd,reduce,roofline,linpack";
+    let args = ["suite", "--budget", "20s", "--threads", "1", "--skip", skip, "-q", "-o", out];
+    assert_success(&mpirun(1, &args, dir));
+}
+
+fn report(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_parahpc"))
+        .arg("report")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
 #[test]
-fn a_stop_signal_keeps_the_experiments_completed() {
+fn a_suite_reports_its_machine_card_and_two_files_go_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    small_suite(dir.path(), "a.h5");
+    small_suite(dir.path(), "b.h5");
+    assert_success(&report(dir.path(), &["a.h5", "-o", "one"]));
+    let md = std::fs::read_to_string(dir.path().join("one/report.md")).unwrap();
+    let card = md.find("## Machine card").expect("a card");
+    // First thing after the runs, before any experiment's section; the figures of the runs
+    // are the experiments' own.
+    assert!(card < md.find("## topology").unwrap() && card < md.find("## stream").unwrap(), "{md}");
+    for figure in ["cores per node", "STREAM best, one node", "latency, largest working set"] {
+        assert!(md[card..].contains(&format!("| {figure} |")), "{figure} missing:\n{md}");
+    }
+    let png = std::fs::read(dir.path().join("one/card.png")).unwrap();
+    assert_eq!(png_size(&png), (1000, 640));
+    assert!(std::fs::read_to_string(dir.path().join("one/report.html")).unwrap().contains("<svg"));
+
+    assert_success(&report(dir.path(), &["a.h5", "b.h5", "-o", "two"]));
+    let md = std::fs::read_to_string(dir.path().join("two/report.md")).unwrap();
+    assert!(md.contains("## Side by side") && md.contains("| figure | unit | a | b | b / a |"), "{md}");
+    let row = md.lines().find(|l| l.starts_with("| STREAM best, one node |")).expect("a STREAM row");
+    assert_eq!(row.matches('|').count(), 6, "{row}");
+}
+
+#[test]
+fn a_figure_behind_the_reference_fails_the_check_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    small_suite(dir.path(), "today.h5");
+    // Within tolerance of itself.
+    let same = report(dir.path(), &["today.h5", "--reference", "today.h5", "-o", "same"]);
+    assert_success(&same);
+    // A reference whose node had twice the bandwidth.
+    std::fs::copy(dir.path().join("today.h5"), dir.path().join("better.h5")).unwrap();
+    {
+        let file = hdf5::File::open_rw(dir.path().join("better.h5")).unwrap();
+        let ds = file.dataset("stream/bandwidth_per_node_GBps").unwrap();
+        let doubled: Vec<f64> = ds.read_raw::<f64>().unwrap().iter().map(|x| 2.0 * x).collect();
+        ds.write_raw(&doubled).unwrap();
+    }
+    let out = report(dir.path(), &["today.h5", "--reference", "better.h5", "--tolerance", "10%", "-o", "check"]);
+    assert_fails(&out, 1, "1 figure(s) fell behind the reference by more than 10 %: today: STREAM best, one node");
+    // The report is written all the same, and says it.
+    let md = std::fs::read_to_string(dir.path().join("check/report.md")).unwrap();
+    assert!(md.contains("## Against the reference") && md.contains("| today | STREAM best, one node |"), "{md}");
+    assert_fails(&report(dir.path(), &["today.h5", "--tolerance", "150%", "-o", "x"]), 2, "below 100 %");
+}
+
+#[test]
+fn a_stop_signal_keeps_the_experiments_completed_and_resume_runs_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = launcher(2, &[]);
     cmd.args(["suite", "--budget", "2m", "--threads", "1", "-o", "s.h5"]);
@@ -120,4 +184,28 @@ fn a_stop_signal_keeps_the_experiments_completed() {
     for name in ["amdahl", "comm", "topology"] {
         assert!(file.group(name).is_ok(), "/{name} lost");
     }
+
+    // Resumed: what completed is kept as it was written, the rest runs.
+    let args = ["suite", "--budget", "40s", "--threads", "1", "--skip", "falseshare", "--resume", "s.h5", "-q"];
+    let out = mpirun(2, &[&args[..], &["-o", "r.h5"]].concat(), dir.path());
+    assert_success(&out);
+    assert!(stderr(&out).contains("resuming s.h5: "), "{}", stderr(&out));
+    let resumed = hdf5::File::open(dir.path().join("r.h5")).unwrap();
+    assert_eq!(u64_attr(&resumed, "incomplete"), 0);
+    let (names, status, _) = suite_rows(&resumed);
+    assert_eq!(names.len(), 13);
+    assert!(status.iter().all(|s| s != "skipped"), "{status:?}");
+    let times = |f: &hdf5::File| f.dataset("suite/time_s").unwrap().read_raw::<f64>().unwrap();
+    assert_eq!(times(&resumed)[..3], times(&file)[..3], "the kept rows are the stopped run's");
+    // Bit for bit (NaN marks the points a rank sat out), with the types as written.
+    let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+    for path in ["amdahl/time_median_s", "amdahl/per_rank/parallel_phase_median_s", "comm/pt2pt/latency_us_min"] {
+        let values = |f: &hdf5::File| bits(f.dataset(path).unwrap().read_raw::<f64>().unwrap());
+        assert_eq!(values(&resumed), values(&file), "{path}");
+    }
+    let ranks = |f: &hdf5::File| f.dataset("amdahl/ranks").unwrap().read_raw::<u64>().unwrap();
+    assert_eq!(ranks(&resumed), ranks(&file));
+    assert_eq!(resumed.dataset("amdahl/per_rank/parallel_phase_median_s").unwrap().shape(), [2, 2]);
+    let other = mpirun(1, &["suite", "--resume", "s.h5", "-o", "x.h5"], dir.path());
+    assert_fails(&other, 2, "its suite ran on 2 ranks, this one has 1");
 }

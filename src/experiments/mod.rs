@@ -10,7 +10,7 @@
 use crate::cli::{CommonArgs, ThreadRequest};
 use crate::mpi::rma::Reach;
 use crate::output::{self, files::OutputPlan, schema::Group, AttrValue, Recorder, Results};
-use crate::report::{document::Block, load::ResultsFile};
+use crate::report::{document::Block, headline::Headline, load::ResultsFile};
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
 use std::marker::PhantomData;
@@ -45,6 +45,12 @@ pub trait Experiment: 'static {
     fn run(ctx: &RunContext, args: &Self::Args, recorder: &mut Recorder) -> Outcome<Results>;
     /// The report section for the files that hold this experiment's group; figures go to `dir`.
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
+
+    /// The few figures its results are summed up by (the machine card, comparisons, the
+    /// regression check); none by default.
+    fn headlines(_file: &ResultsFile) -> Vec<Headline> {
+        Vec::new()
+    }
 }
 
 /// An experiment as the registry holds it: the typed `Experiment` behind an object-safe face.
@@ -54,6 +60,7 @@ pub trait Entry: Sync {
     fn parse(&self, matches: &clap::ArgMatches) -> Result<Box<dyn Invocation>, clap::Error>;
     fn schema(&self) -> &'static [Group];
     fn report(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
+    fn headlines(&self, file: &ResultsFile) -> Vec<Headline>;
 }
 
 /// An experiment's parsed command line, ready to run.
@@ -88,6 +95,10 @@ impl<E: Experiment> Entry for Registered<E> {
 
     fn report(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
         E::report(files, dir)
+    }
+
+    fn headlines(&self, file: &ResultsFile) -> Vec<Headline> {
+        E::headlines(file)
     }
 }
 

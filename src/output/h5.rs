@@ -96,6 +96,65 @@ pub fn image(
     Ok(bytes)
 }
 
+/// Reads back what an earlier run wrote at the schema's `paths` (a suite resumed): each group's
+/// attributes and 1-D datasets as a table, its 2-D datasets as matrices, with their types and
+/// units as written. Names are leaked: a resumed run reads each once.
+pub fn read_back(file: &hdf5::File, paths: &[&'static str]) -> Result<(Vec<Table>, Vec<Matrix>)> {
+    fn leak(s: String) -> &'static str {
+        Box::leak(s.into_boxed_str())
+    }
+    fn attr_value(attr: &hdf5::Attribute) -> Result<AttrValue> {
+        let dtype = attr.dtype()?;
+        Ok(if dtype.is::<f64>() {
+            AttrValue::F64(attr.read_scalar::<f64>()?)
+        } else if dtype.is::<u64>() {
+            AttrValue::U64(attr.read_scalar::<u64>()?)
+        } else {
+            AttrValue::Str(attr.read_scalar::<VarLenUnicode>()?.as_str().to_string())
+        })
+    }
+    let (mut tables, mut matrices) = (Vec::new(), Vec::new());
+    for &path in paths {
+        let Ok(group) = file.group(path) else { continue };
+        let mut table = Table::new(path);
+        for name in group.attr_names()? {
+            let value = attr_value(&group.attr(&name)?)?;
+            table.attrs.push((leak(name), value));
+        }
+        for name in group.member_names()? {
+            let Ok(ds) = group.dataset(&name) else { continue };
+            let units = match ds.attr("units") {
+                Ok(a) => leak(a.read_scalar::<VarLenUnicode>()?.as_str().to_string()),
+                Err(_) => "",
+            };
+            let dtype = ds.dtype()?;
+            if ds.ndim() == 2 {
+                let shape = ds.shape();
+                let values = ds.read_raw::<f64>()?;
+                matrices.push(Matrix {
+                    group: path.to_string(),
+                    name: leak(name),
+                    units,
+                    rows: shape[0],
+                    cols: shape[1],
+                    values,
+                });
+                continue;
+            }
+            let values = if dtype.is::<f64>() {
+                Values::F64(ds.read_raw::<f64>()?)
+            } else if dtype.is::<u64>() {
+                Values::U64(ds.read_raw::<u64>()?)
+            } else {
+                Values::Str(ds.read_raw::<VarLenUnicode>()?.iter().map(|s| s.as_str().to_string()).collect())
+            };
+            table.columns.push(super::Column { name: leak(name), units, values });
+        }
+        tables.push(table);
+    }
+    Ok((tables, matrices))
+}
+
 /// The bytes of an open in-memory file (H5Fget_file_image: asked once for the size, then for
 /// the bytes).
 fn file_image(file: &hdf5::File) -> Result<Vec<u8>> {

@@ -164,13 +164,31 @@ pub struct Recorder {
     /// What earlier runs into the same file recorded (a suite's finished experiments): written
     /// with every later version.
     carried: Results,
+    /// Per-rank matrices read back from an earlier file (rank 0's; a suite resumed).
+    carried_matrices: Vec<h5::Matrix>,
 }
 
 impl Recorder {
     pub fn new(plan: OutputPlan, schema: &'static [Group]) -> Recorder {
         let writer = Writer::new(&plan.h5, plan.force);
         let carried = Results::complete(Vec::new());
-        Recorder { plan, schema, writer, last: None, steps: (0, "steps"), write_failed: false, carried }
+        Recorder {
+            plan,
+            schema,
+            writer,
+            last: None,
+            steps: (0, "steps"),
+            write_failed: false,
+            carried,
+            carried_matrices: Vec::new(),
+        }
+    }
+
+    /// Keeps what an earlier file holds (`h5::read_back`, on rank 0) in every version written
+    /// from now on.
+    pub fn carry_read_back(&mut self, tables: Vec<Table>, matrices: Vec<h5::Matrix>) {
+        self.carried.tables.extend(tables);
+        self.carried_matrices.extend(matrices);
     }
 
     /// Keeps `results` in every version written from now on, before the run's own.
@@ -258,7 +276,8 @@ impl Recorder {
             .and_then(|()| schema::check_root(root.iter().map(|(name, _)| *name)))
             .map_err(|e| Failure::failed(format!("internal error, results not written: {e}")));
         ctx.agree(declared)?;
-        let matrices = gather(ctx, &rows)?;
+        let mut matrices = gather(ctx, &rows)?;
+        matrices.extend(self.carried_matrices.iter().cloned());
         let written = if ctx.is_root() {
             let per_rank: [(&str, &[String]); 4] = [
                 ("hostnames", &ctx.hostnames),

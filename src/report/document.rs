@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+#[derive(Clone)]
 pub enum Block {
     Heading(u8, String),
     Paragraph(String),

@@ -2,8 +2,10 @@
 //! renders its own section (`Experiment::report`); groups no experiment knows are listed.
 
 pub mod axis;
+mod compare;
 pub mod document;
 pub mod figure;
+pub mod headline;
 pub mod load;
 
 use crate::experiments;
@@ -20,7 +22,17 @@ use std::path::{Path, PathBuf};
     Reads one or more results files (several runs or machines are compared in one report) and \
     writes into DIR one PNG and one SVG per experiment present, report.md, and report.html with \
     the figures embedded. Experiments missing from the files are skipped.\n\n\
-    Example:  parahpc report parahpc-amdahl-*.h5 -o report")]
+    The report of one suite file opens with its machine card: every headline figure (peak, \
+    bandwidth, latencies, MPI's α and β, DGEMM and Linpack against the peak, Amdahl's serial \
+    fraction, a task's cost, false sharing) with the lesson it proves, as a picture and a table. \
+    Several files are put side by side: each headline figure of each, and the last over the first; \
+    every figure overlays their curves. With --reference, every headline figure of every file is \
+    checked against the reference file's, and the report exits 1 naming each one that is worse \
+    by more than --tolerance (a cluster's regression check).\n\n\
+    Examples:\n  \
+    parahpc report parahpc-amdahl-*.h5 -o report\n  \
+    parahpc report before.h5 after.h5 -o compare\n  \
+    parahpc report today.h5 --reference accepted.h5 --tolerance 10% -o check")]
 pub struct ReportArgs {
     /// Results files to read
     #[arg(required = true, value_name = "FILE.h5")]
@@ -33,6 +45,26 @@ pub struct ReportArgs {
     /// Replace a report already in DIR instead of refusing to
     #[arg(long)]
     pub force: bool,
+
+    /// A results file whose headline figures the others must not fall behind: the report exits
+    /// 1 naming each figure worse by more than --tolerance
+    #[arg(long, value_name = "REF.h5")]
+    pub reference: Option<PathBuf>,
+
+    /// How much worse than the reference a figure may be, e.g. 10%
+    #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_percent)]
+    pub tolerance: f64,
+}
+
+/// A share written as a percentage: 10% or 10 (of 100).
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 =
+        s.trim().trim_end_matches('%').trim().parse().map_err(|_| format!("'{s}' is not a percentage, e.g. 10%"))?;
+    if (0.0..100.0).contains(&v) {
+        Ok(v / 100.0)
+    } else {
+        Err(format!("must be from 0 % to below 100 %, got '{s}'"))
+    }
 }
 
 fn runs_table(files: &[ResultsFile]) -> Block {
@@ -64,6 +96,7 @@ fn runs_table(files: &[ResultsFile]) -> Block {
 pub fn run(args: &ReportArgs) -> Outcome<()> {
     let files =
         args.files.iter().map(|p| ResultsFile::load(p)).collect::<Result<Vec<_>, _>>().map_err(Failure::usage)?;
+    let reference = args.reference.as_deref().map(ResultsFile::load).transpose().map_err(Failure::usage)?;
     let dir = &args.output;
     let markdown_path = dir.join("report.md");
     if markdown_path.exists() && !args.force {
@@ -74,15 +107,25 @@ pub fn run(args: &ReportArgs) -> Outcome<()> {
     }
     let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
-    let written = write_report(&files, dir);
+    let checked = reference.as_ref().map(|r| compare::against(&files, r, args.tolerance));
+    let written = write_report(&files, dir, checked.as_ref().map(|c| &c.0[..]).unwrap_or_default());
     if written.is_err() && created {
         // Everything in it is ours, and half a report helps nobody.
         let _ = std::fs::remove_dir_all(dir);
     }
-    written
+    written?;
+    match checked {
+        Some((_, fell)) if !fell.is_empty() => Err(Failure::failed(format!(
+            "{} figure(s) fell behind the reference by more than {:.0} %: {}",
+            fell.len(),
+            100.0 * args.tolerance,
+            fell.join("; ")
+        ))),
+        _ => Ok(()),
+    }
 }
 
-fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
+fn write_report(files: &[ResultsFile], dir: &Path, against_reference: &[Block]) -> Outcome<()> {
     let markdown_path = dir.join("report.md");
     let mut blocks = vec![
         Block::Heading(1, "parahpc report".into()),
@@ -95,6 +138,13 @@ fn write_report(files: &[ResultsFile], dir: &Path) -> Outcome<()> {
         Block::Heading(2, "Runs".into()),
         runs_table(files),
     ];
+    // One suite: its card first. Several files: their figures side by side.
+    match files {
+        [one] if one.groups.contains_key("suite") => blocks.extend(compare::card(one, dir).map_err(Failure::usage)?),
+        [_] => {}
+        several => blocks.extend(compare::side_by_side(several)),
+    }
+    blocks.extend(against_reference.iter().cloned());
     let mut sections = 0;
     for experiment in experiments::ALL {
         let holding: Vec<&ResultsFile> = files.iter().filter(|f| f.groups.contains_key(experiment.name())).collect();

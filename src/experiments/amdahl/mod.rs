@@ -112,6 +112,10 @@ impl Experiment for Amdahl {
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
         report::render(files, dir)
     }
+
+    fn headlines(file: &ResultsFile) -> Vec<crate::report::headline::Headline> {
+        report::headlines(file)
+    }
 }
 
 /// Serial-phase iterations are numbered from here, so they never coincide with parallel ones.

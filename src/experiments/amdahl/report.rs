@@ -4,6 +4,7 @@
 use crate::report::document::Block;
 use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
+use crate::report::headline::{number, Better, Headline};
 use crate::report::load::{Group, ResultsFile};
 use crate::model::scaling_laws::{amdahl_speedup, gustafson_speedup};
 use crate::output::console::format_number as num;
@@ -224,4 +225,17 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         ),
         Block::List(summaries),
     ])
+}
+
+/// The fitted serial fraction, per kernel.
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("amdahl") else { return Vec::new() };
+    let kernel = g.text("kernel");
+    vec![Headline::new(
+        format!("Amdahl serial fraction ({kernel})"),
+        number(g, "serial_fraction_fit").unwrap_or(f64::NAN),
+        "1",
+        Better::Lower,
+        "The serial fraction f caps the speedup at 1/f, however many workers.",
+    )]
 }

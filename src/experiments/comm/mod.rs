@@ -120,6 +120,10 @@ impl Experiment for Comm {
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
         report::render(files, dir)
     }
+
+    fn headlines(file: &ResultsFile) -> Vec<crate::report::headline::Headline> {
+        report::headlines(file)
+    }
 }
 
 const DATA: i32 = 1;

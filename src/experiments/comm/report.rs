@@ -5,6 +5,7 @@
 use crate::report::document::Block;
 use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
+use crate::report::headline::{at, rows_where, Better, Headline};
 use crate::report::load::ResultsFile;
 use crate::model::hockney::Hockney;
 use crate::output::console::{format_bytes as bytes, format_number as num};
@@ -282,6 +283,26 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         ),
         Block::List(summaries),
     ])
+}
+
+/// Hockney's α and β between two ranks, on one node and across nodes.
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("comm/hockney") else { return Vec::new() };
+    let mut out = Vec::new();
+    for kind in ["intra-node", "inter-node"] {
+        if let Some(i) = rows_where(g, "pair_kind", kind).next() {
+            let lesson = "A message costs α whatever its size: send fewer, larger messages.";
+            out.push(Headline::new(format!("MPI latency α, {kind}"), at(g, "alpha_us", i).unwrap_or(f64::NAN), "us", Better::Lower, lesson));
+            out.push(Headline::new(
+                format!("MPI bandwidth β, {kind}"),
+                at(g, "beta_MBps", i).unwrap_or(f64::NAN),
+                "MB/s",
+                Better::Higher,
+                "Large messages go at the link's bandwidth.",
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -65,6 +65,10 @@ impl Experiment for Falseshare {
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
         report::render(files, dir)
     }
+
+    fn headlines(file: &ResultsFile) -> Vec<crate::report::headline::Headline> {
+        report::headlines(file)
+    }
 }
 
 /// Where the threads run: (name, one CPU per thread).

@@ -1,6 +1,7 @@
 //! The falseshare section: time per increment, packed against padded, per placement.
 
 use crate::report::document::Block;
+use crate::report::headline::{Better, Headline};
 use crate::report::load::ResultsFile;
 use crate::output::console::format_number as num;
 use std::path::Path;
@@ -42,4 +43,17 @@ pub fn render(files: &[&ResultsFile], _dir: &Path) -> Result<Vec<Block>, String>
         Block::Table(header.iter().map(|s| s.to_string()).collect(), rows),
         Block::List(lines),
     ])
+}
+
+/// The worst slowdown of counters that share a cache line.
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("falseshare") else { return Vec::new() };
+    let Some((_, slowdown)) = g.columns.get("slowdown") else { return Vec::new() };
+    vec![Headline::new(
+        "false-sharing slowdown",
+        slowdown.iter().copied().fold(f64::NAN, f64::max),
+        "1",
+        Better::Neither,
+        "Caches keep lines, not variables: pad per-thread data to its own line.",
+    )]
 }

@@ -75,6 +75,10 @@ impl Experiment for Gemm {
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
         report::render(files, dir)
     }
+
+    fn headlines(file: &ResultsFile) -> Vec<crate::report::headline::Headline> {
+        report::headlines(file)
+    }
 }
 
 /// Widest k-panel SUMMA broadcasts at once.

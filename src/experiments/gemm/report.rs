@@ -4,6 +4,7 @@
 use crate::report::document::Block;
 use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
+use crate::report::headline::{at, rows_where, Better, Headline};
 use crate::report::load::ResultsFile;
 use crate::output::console::format_number as num;
 use plotters::coord::Shift;
@@ -104,4 +105,18 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         Block::Table(header.iter().map(|s| s.to_string()).collect(), rows),
         Block::List(lines),
     ])
+}
+
+/// OpenBLAS dgemm on one core at the largest n, as a rate and against the core's peak.
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("gemm") else { return Vec::new() };
+    let best = rows_where(g, "impl", "blas")
+        .filter(|&i| at(g, "threads", i) == Some(1.0))
+        .max_by(|&a, &b| at(g, "n", a).unwrap_or(0.0).total_cmp(&at(g, "n", b).unwrap_or(0.0)));
+    let Some(i) = best else { return Vec::new() };
+    let lesson = "A tuned BLAS reaches most of the core's peak; the textbook loop does not.";
+    vec![
+        Headline::new("DGEMM, one core", at(g, "gflops", i).unwrap_or(f64::NAN), "GFLOP/s", Better::Higher, lesson),
+        Headline::new("DGEMM, fraction of peak", at(g, "fraction_of_peak", i).unwrap_or(f64::NAN), "1", Better::Higher, lesson),
+    ]
 }

@@ -5,6 +5,7 @@ use crate::output::console::format_number as num;
 use crate::report::axis::{Axis, Unit};
 use crate::report::document::Block;
 use crate::report::figure::{self, Figure, OrText};
+use crate::report::headline::{at, number, Better, Headline};
 use crate::report::load::ResultsFile;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -110,4 +111,23 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         Block::Table(header.iter().map(|s| s.to_string()).collect(), rows),
         Block::List(lines),
     ])
+}
+
+/// Rmax, its fraction of the peak, and N½.
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("linpack") else { return Vec::new() };
+    let rmax = number(g, "rmax_gflops").unwrap_or(f64::NAN);
+    let at_rmax = g.columns.get("n").and_then(|(_, n)| n.iter().position(|&n| Some(n) == number(g, "rmax_n")));
+    let fraction = at_rmax.and_then(|i| at(g, "fraction_of_peak", i)).unwrap_or(f64::NAN);
+    vec![
+        Headline::new("Linpack Rmax", rmax, "GFLOP/s", Better::Higher, "The Top500's figure: LU runs near the DGEMM rate of every core."),
+        Headline::new("Linpack, fraction of peak", fraction, "1", Better::Higher, "LU is matrix multiplies at heart."),
+        Headline::new(
+            "Linpack N½",
+            number(g, "n_half").unwrap_or(f64::NAN),
+            "1",
+            Better::Lower,
+            "Small systems leave the machine waiting on panels and messages.",
+        ),
+    ]
 }

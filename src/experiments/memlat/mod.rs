@@ -77,6 +77,10 @@ impl Experiment for Memlat {
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
         report::render(files, dir)
     }
+
+    fn headlines(file: &ResultsFile) -> Vec<crate::report::headline::Headline> {
+        report::headlines(file)
+    }
 }
 
 /// A jump of more than 30 % from one size to the next starts a new plateau.

@@ -4,6 +4,7 @@
 use crate::report::document::Block;
 use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
+use crate::report::headline::{Better, Headline};
 use crate::report::load::{ResultsFile, Value};
 use crate::output::console::{format_bytes as bytes, format_number as num};
 use plotters::coord::Shift;
@@ -89,4 +90,21 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         ),
         Block::List(summaries),
     ])
+}
+
+/// The latency of the smallest and the largest working set (rank 0's host).
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("memlat/plateaus") else { return Vec::new() };
+    let Some((_, latency)) = g.columns.get("latency_ns") else { return Vec::new() };
+    let (Some(first), Some(last)) = (latency.first(), latency.last()) else { return Vec::new() };
+    vec![
+        Headline::new("latency, first cache plateau", *first, "ns", Better::Lower, "Data in the nearest cache comes in a few cycles."),
+        Headline::new(
+            "latency, largest working set",
+            *last,
+            "ns",
+            Better::Lower,
+            "Memory is far away: a miss to DRAM costs a hundred times a cache hit.",
+        ),
+    ]
 }

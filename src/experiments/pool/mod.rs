@@ -103,6 +103,10 @@ impl Experiment for Pool {
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
         report::render(files, dir)
     }
+
+    fn headlines(file: &ResultsFile) -> Vec<crate::report::headline::Headline> {
+        report::headlines(file)
+    }
 }
 
 /// Worker to dispatcher: [kind, start, len, results...], kind RESULTS for a chunk, DONE when

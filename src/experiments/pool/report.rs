@@ -1,6 +1,7 @@
 //! The pool section: the task farm's throughput, balance and overhead per run, beside CPython's.
 
 use crate::report::document::Block;
+use crate::report::headline::{Better, Headline};
 use crate::report::load::ResultsFile;
 use crate::model::stats::Summary;
 use crate::output::console::format_number as num;
@@ -54,4 +55,18 @@ pub fn render(files: &[&ResultsFile], _dir: &Path) -> Result<Vec<Block>, String>
         Block::Table(header.iter().map(|s| s.to_string()).collect(), rows),
         Block::List(lines),
     ])
+}
+
+/// What one task costs the farm beyond its own work.
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("pool") else { return Vec::new() };
+    let Some((_, overhead)) = g.columns.get("overhead_per_task_s") else { return Vec::new() };
+    let best = overhead.iter().copied().fold(f64::NAN, f64::min);
+    vec![Headline::new(
+        "task farm overhead per task",
+        best * 1e6,
+        "us",
+        Better::Lower,
+        "A task must be worth more than what handing it out costs.",
+    )]
 }

@@ -112,6 +112,10 @@ impl Experiment for Reduce {
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
         report::render(files, dir)
     }
+
+    fn headlines(file: &ResultsFile) -> Vec<crate::report::headline::Headline> {
+        report::headlines(file)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

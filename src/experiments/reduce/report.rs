@@ -5,6 +5,7 @@ use crate::output::console::format_number as num;
 use crate::report::axis::{Axis, Unit};
 use crate::report::document::Block;
 use crate::report::figure::{self, Figure, OrText};
+use crate::report::headline::{at, rows_where, Better, Headline};
 use crate::report::load::ResultsFile;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -93,4 +94,17 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         Block::Figure("reduce".into(), "Time per value summed against workers, per method".into()),
         Block::List(lines),
     ])
+}
+
+/// What a reproducible sum costs against a plain one.
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("reduce/methods") else { return Vec::new() };
+    let Some(i) = rows_where(g, "method", "reproducible").next() else { return Vec::new() };
+    vec![Headline::new(
+        "reproducible sum, cost against plain",
+        at(g, "median_cost_vs_plain", i).unwrap_or(f64::NAN),
+        "1",
+        Better::Lower,
+        "The same bits on any number of ranks cost little more than a plain sum.",
+    )]
 }

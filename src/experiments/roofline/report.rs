@@ -5,6 +5,7 @@ use crate::output::console::format_number as num;
 use crate::report::axis::{Axis, Unit};
 use crate::report::document::Block;
 use crate::report::figure::{self, Figure, OrText};
+use crate::report::headline::{at, rows_where, Better, Headline};
 use crate::report::load::ResultsFile;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -138,4 +139,36 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         Block::Table(header.iter().map(|s| s.to_string()).collect(), rows),
         Block::List(lines),
     ])
+}
+
+/// The ceilings: one core's f64 peak, DRAM triad bandwidth per core and per node.
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let mut out = Vec::new();
+    if let Some(g) = file.groups.get("roofline/compute") {
+        let peak = rows_where(g, "scope", "core")
+            .filter(|&i| g.text_columns.get("precision").is_some_and(|p| p[i] == "f64"))
+            .filter_map(|i| at(g, "gflops", i))
+            .fold(f64::NAN, f64::max);
+        out.push(Headline::new(
+            "peak f64, one core",
+            peak,
+            "GFLOP/s",
+            Better::Higher,
+            "A core's FMA throughput on its widest vector unit: no kernel on one core computes faster.",
+        ));
+    }
+    if let Some(g) = file.groups.get("roofline/memory") {
+        for (scope, figure, lesson) in [
+            ("core", "DRAM triad, one core", "One core cannot use all of its node's memory bandwidth."),
+            ("node", "DRAM triad, one node", "The memory wall: every core of a node shares this bandwidth."),
+        ] {
+            let gbps = rows_where(g, "scope", scope)
+                .filter(|&i| g.text_columns.get("level").is_some_and(|l| l[i] == "DRAM"))
+                .filter(|&i| g.text_columns.get("kernel").is_some_and(|k| k[i] == "triad"))
+                .filter_map(|i| at(g, "gbps", i))
+                .fold(f64::NAN, f64::max);
+            out.push(Headline::new(figure, gbps, "GB/s", Better::Higher, lesson));
+        }
+    }
+    out
 }

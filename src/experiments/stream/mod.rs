@@ -74,6 +74,10 @@ impl Experiment for Stream {
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
         report::render(files, dir)
     }
+
+    fn headlines(file: &ResultsFile) -> Vec<crate::report::headline::Headline> {
+        report::headlines(file)
+    }
 }
 
 const SCALAR: f64 = 3.0;

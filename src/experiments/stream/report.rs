@@ -3,6 +3,7 @@
 use crate::report::document::Block;
 use crate::report::axis::{Axis, Unit};
 use crate::report::figure::{self, Figure, OrText};
+use crate::report::headline::{Better, Headline};
 use crate::report::load::ResultsFile;
 use crate::output::console::format_number as num;
 use plotters::coord::Shift;
@@ -101,4 +102,17 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         ),
         Block::List(summaries),
     ])
+}
+
+/// The best STREAM bandwidth of one node.
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("stream") else { return Vec::new() };
+    let Some((_, per_node)) = g.columns.get("bandwidth_per_node_GBps") else { return Vec::new() };
+    vec![Headline::new(
+        "STREAM best, one node",
+        per_node.iter().copied().fold(f64::NAN, f64::max),
+        "GB/s",
+        Better::Higher,
+        "Bandwidth saturates long before the cores run out.",
+    )]
 }

@@ -19,10 +19,12 @@ use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
     exit status is 1 when one was skipped (an experiment cut at its share ran). A stop signal ends the suite with the \
     experiments completed so far in the file. Every experiment runs with the suite's threads per \
     rank (--threads). --<experiment> \"OPTIONS\" replaces the suite's sizes for one experiment \
-    (whitespace-separated, no quoting).\n\n\
+    (whitespace-separated, no quoting). --resume FILE goes on from a stopped or partial suite: \
+    what completed there is kept, the rest runs.\n\n\
     Examples:\n  \
     mpirun -n 2 parahpc suite --budget 3m\n  \
-    mpirun -n 4 parahpc suite --threads 2 --gemm \"--n 2048 --dist\" --skip memlat")]
+    mpirun -n 4 parahpc suite --threads 2 --gemm \"--n 2048 --dist\" --skip memlat\n  \
+    mpirun -n 2 parahpc suite --resume stopped.h5 -o stopped.h5 --force")]
 pub struct SuiteArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -37,6 +39,11 @@ pub struct SuiteArgs {
     /// Experiments to leave out, e.g. memlat,pool
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_experiment)]
     pub skip: Vec<String>,
+
+    /// A suite's file to go on from: its complete experiments are kept as they are, the others
+    /// (incomplete, skipped, not reached) run; the new file goes to -o (FILE itself with --force)
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<std::path::PathBuf>,
 
     #[command(flatten)]
     pub options: PassThrough,

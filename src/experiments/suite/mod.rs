@@ -123,6 +123,7 @@ fn weight(name: &str) -> f64 {
 }
 
 /// What became of one experiment.
+#[derive(Clone)]
 struct Row {
     experiment: &'static str,
     status: &'static str,
@@ -166,6 +167,10 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
     for p in plan.iter().filter(|p| p.given.is_some()) {
         p.invocation(0.0, ctx.size, true)?;
     }
+    let kept = match &args.resume {
+        Some(path) => resume(ctx, path, &plan.iter().map(|p| p.name).collect::<Vec<_>>(), recorder)?,
+        None => Vec::new(),
+    };
     let quiet = args.common.quiet;
     let start = mpi::time();
     // The last write and MPI's end take a moment: they come out of the budget.
@@ -174,7 +179,11 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
     let mut rows: Vec<Row> = Vec::new();
     let mut stopped = None;
     for (i, p) in plan.iter().enumerate() {
-        let left: f64 = plan[i..].iter().map(|p| weight(p.name)).sum();
+        if let Some(row) = kept.iter().find(|r| r.experiment == p.name) {
+            rows.push(row.clone());
+            continue;
+        }
+        let left: f64 = plan[i..].iter().filter(|p| kept.iter().all(|r| r.experiment != p.name)).map(|p| weight(p.name)).sum();
         let share = ((usable - (mpi::time() - start)) * weight(p.name) / left).max(1.0);
         let (options, invocation) = p.invocation(share, ctx.size, quiet)?;
         if ctx.is_root() && !quiet {
@@ -260,6 +269,78 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
         );
     }
     Ok(results)
+}
+
+/// A resumed file's complete experiments: their /suite rows, tables and per-rank matrices.
+type ReadBack = (Vec<Row>, Vec<crate::output::Table>, Vec<crate::output::h5::Matrix>);
+
+/// Collective: the complete experiments of the suite file at `path`, kept in `recorder` as they
+/// were written (rank 0 reads them), and their rows of /suite (details on rank 0 only).
+fn resume(ctx: &RunContext, path: &Path, planned: &[&'static str], recorder: &mut Recorder) -> Outcome<Vec<Row>> {
+    let read = || -> Result<ReadBack, String> {
+        let name = path.display();
+        let file = hdf5::File::open(path).map_err(|e| format!("--resume {name}: {e}"))?;
+        let size = file.attr("world_size").and_then(|a| a.read_scalar::<u64>()).map_err(|_| format!("--resume {name}: not a parahpc results file"))?;
+        if size != ctx.size as u64 {
+            return Err(format!("--resume {name}: its suite ran on {size} ranks, this one has {}: resume with as many", ctx.size));
+        }
+        let g = file.group(NAME).map_err(|_| format!("--resume {name}: no /suite: not a suite's file"))?;
+        let text = |n: &str| -> Result<Vec<String>, String> {
+            let ds = g.dataset(n).map_err(|e| format!("--resume {name}: /suite/{n}: {e}"))?;
+            let v = ds.read_raw::<hdf5::types::VarLenUnicode>().map_err(|e| format!("--resume {name}: /suite/{n}: {e}"))?;
+            Ok(v.iter().map(|s| s.as_str().to_string()).collect())
+        };
+        let number = |n: &str| g.dataset(n).and_then(|d| d.read_raw::<f64>()).map_err(|e| format!("--resume {name}: /suite/{n}: {e}"));
+        let (experiment, status, reason, arguments) = (text("experiment")?, text("status")?, text("reason")?, text("arguments")?);
+        let (share, time) = (number("share_s")?, number("time_s")?);
+        let mut rows = Vec::new();
+        let mut paths = Vec::new();
+        for i in (0..experiment.len()).filter(|&i| status[i] == "complete") {
+            // Only what this suite plans: a complete experiment now --skip'ped is left behind.
+            let Some(&exp) = planned.iter().find(|&&e| e == experiment[i]) else { continue };
+            paths.extend(super::find(exp).expect("registered").schema().iter().map(|g| g.path));
+            rows.push(Row {
+                experiment: exp,
+                status: "complete",
+                reason: reason[i].clone(),
+                arguments: arguments[i].clone(),
+                share: share[i],
+                time: time[i],
+            });
+        }
+        let (tables, matrices) = crate::output::h5::read_back(&file, &paths).map_err(|e| format!("--resume {name}: {e:#}"))?;
+        Ok((rows, tables, matrices))
+    };
+    let mine = if ctx.is_root() { read().map_err(Failure::usage) } else { Ok((Vec::new(), Vec::new(), Vec::new())) };
+    let (rows, tables, matrices) = ctx.agree(mine)?;
+    recorder.carry_read_back(tables, matrices);
+    // Every rank learns which experiments are done; only rank 0 writes their rows.
+    let names: Vec<String> = rows.iter().map(|r| r.experiment.to_string()).collect();
+    let done = ctx.broadcast_string(&names.join(","));
+    let kept: Vec<Row> = planned
+        .iter()
+        .copied()
+        .filter(|e| done.split(',').any(|d| d == *e))
+        .map(|e| {
+            rows.iter().find(|r| r.experiment == e).cloned().unwrap_or(Row {
+                experiment: e,
+                status: "complete",
+                reason: String::new(),
+                arguments: String::new(),
+                share: 0.0,
+                time: 0.0,
+            })
+        })
+        .collect();
+    if ctx.is_root() && !kept.is_empty() {
+        eprintln!(
+            "parahpc: suite: resuming {}: {} of {} experiments complete there, kept",
+            path.display(),
+            kept.len(),
+            planned.len()
+        );
+    }
+    Ok(kept)
 }
 
 /// The /suite table (rank 0's; none elsewhere).

@@ -1,6 +1,7 @@
 //! The topology section: each node's layout and the binding problems, as tables and words.
 
 use crate::report::document::Block;
+use crate::report::headline::{at, Better, Headline};
 use crate::report::load::ResultsFile;
 use std::path::Path;
 
@@ -48,4 +49,22 @@ pub fn render(files: &[&ResultsFile], _dir: &Path) -> Result<Vec<Block>, String>
         Block::Table(header.iter().map(|s| s.to_string()).collect(), rows),
         Block::List(problems),
     ])
+}
+
+/// The node: its cores, caches and NUMA nodes (rank 0's node).
+pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
+    let Some(g) = file.groups.get("topology/nodes") else { return Vec::new() };
+    let fact = |figure: &str, name: &str, scale: f64, unit: &'static str| {
+        at(g, name, 0).map(|v| Headline::new(figure, v / scale, unit, Better::Neither, "The machine every other figure is measured on."))
+    };
+    [
+        fact("cores per node", "cores", 1.0, "1"),
+        fact("NUMA nodes per node", "numa_nodes", 1.0, "1"),
+        fact("L1d cache", "l1d_bytes", 1024.0, "KiB"),
+        fact("L2 cache", "l2_bytes", 1024.0, "KiB"),
+        fact("L3 cache", "l3_bytes", 1024.0 * 1024.0, "MiB"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
