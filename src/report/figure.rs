@@ -119,6 +119,23 @@ pub fn curves<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
+/// A reference level across the whole x axis (a peak, a rate to compare with): dashed, black,
+/// in the legend as `label`. Returns its two end points, for placing the legend.
+pub fn level<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    x: &Axis,
+    value: f64,
+    label: String,
+) -> Result<[(f64, f64); 2], String> {
+    let line = [(x.low(), value), (x.high(), value)];
+    chart
+        .draw_series(DashedLineSeries::new(line, 8, 6, BLACK.stroke_width(1)))
+        .text()?
+        .label(label)
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
+    Ok(line)
+}
+
 /// Registers the font plotters uses as "sans-serif", once.
 fn register_font() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();

@@ -34,13 +34,7 @@ impl Figure for GemmFigure {
         figure::curves(&mut chart, &self.curves)?;
         let mut drawn: Vec<(f64, f64)> = points().collect();
         for (label, peak) in self.peaks.iter().filter(|p| p.1.is_finite()) {
-            let line = [(x.low(), *peak), (x.high(), *peak)];
-            drawn.extend(line);
-            chart
-                .draw_series(DashedLineSeries::new(line, 8, 6, BLACK.stroke_width(1)))
-                .text()?
-                .label(format!("{label}: peak of one core"))
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
+            drawn.extend(figure::level(&mut chart, &x, *peak, format!("{label}: peak of one core"))?);
         }
         figure::legend(&mut chart, figure::legend_corner(&x, &y, drawn))
     }

@@ -33,13 +33,7 @@ impl Figure for LinpackFigure {
         figure::curves(&mut chart, &self.curves)?;
         let mut drawn: Vec<(f64, f64)> = points().collect();
         for (label, rate) in &self.dgemm {
-            let line = [(x.low(), *rate), (x.high(), *rate)];
-            drawn.extend(line);
-            chart
-                .draw_series(DashedLineSeries::new(line, 8, 6, BLACK.stroke_width(1)))
-                .text()?
-                .label(format!("{label}: DGEMM, all ranks"))
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
+            drawn.extend(figure::level(&mut chart, &x, *rate, format!("{label}: DGEMM, all ranks"))?);
         }
         figure::legend(&mut chart, figure::legend_corner(&x, &y, drawn))
     }
