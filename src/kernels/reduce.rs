@@ -418,9 +418,24 @@ impl Data {
         }
     }
 
-    /// Elements `range` of the data set, generated on the pool's threads.
+    /// Elements `range` of the data set, generated on the pool's threads (the tests' shorthand).
+    #[cfg(test)]
     pub fn block(self, seed: u64, range: std::ops::Range<u64>) -> Vec<f64> {
-        range.into_par_iter().map(|i| self.value(seed, i)).collect()
+        self.block_until(seed, range, || false).expect("never abandoned")
+    }
+
+    /// `block`, 2^20 elements at a time, `None` as soon as `abandon()` says so: 20 million
+    /// values take most of a second on one thread, too long to leave a stop signal waiting.
+    pub fn block_until(self, seed: u64, range: std::ops::Range<u64>, abandon: impl Fn() -> bool) -> Option<Vec<f64>> {
+        const PIECE: u64 = 1 << 20;
+        let mut values = Vec::with_capacity((range.end - range.start) as usize);
+        for start in range.clone().step_by(PIECE as usize) {
+            if abandon() {
+                return None;
+            }
+            values.par_extend((start..(start + PIECE).min(range.end)).into_par_iter().map(|i| self.value(seed, i)));
+        }
+        Some(values)
     }
 }
 
@@ -484,6 +499,20 @@ mod tests {
         assert_eq!(exact(&[1.0, 2f64.powi(-53)]), 1.0);
         assert_eq!(exact(&[1.0, 2f64.powi(-53), 2f64.powi(-160)]), 1.0 + f64::EPSILON);
         assert_eq!(exact(&[1.0 + f64::EPSILON, 2f64.powi(-53)]), 1.0 + 2.0 * f64::EPSILON);
+    }
+
+    #[test]
+    fn a_block_is_the_same_in_pieces_and_stops_when_abandoned() {
+        let range = 5..(3 << 20) + 7;
+        let whole: Vec<f64> = range.clone().map(|i| Data::Cancel.value(3, i)).collect();
+        assert_eq!(Data::Cancel.block(3, range.clone()), whole);
+        let asked = std::cell::Cell::new(0);
+        let abandon = || {
+            asked.set(asked.get() + 1);
+            asked.get() > 2
+        };
+        assert_eq!(Data::Cancel.block_until(3, range, abandon), None);
+        assert_eq!(asked.get(), 3, "asked before each piece, and no more once abandoned");
     }
 
     #[test]

@@ -317,7 +317,13 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
         let pool = &pools[&threads];
         let sub = ctx.world.split_by_color(if ctx.rank < ranks { Color::with_value(0) } else { Color::undefined() });
         let (data, seed, range) = (args.data, args.seed, k::block_of(args.n, ranks as u64, ctx.rank as u64));
-        let block = sub.as_ref().map(|_| pool.install(|| data.block(seed, range)));
+        let stop = || crate::run::signals::received().is_some();
+        let block = sub.as_ref().and_then(|_| pool.install(|| data.block_until(seed, range, stop)));
+        // Cut short by a signal here (rank 0 makes the largest block): every rank learns it.
+        if let Some(signal) = ctx.stop_requested() {
+            stopped = Some(signal);
+            break;
+        }
         for method in METHODS {
             let (mut bits, mut times) = (Vec::new(), Vec::new());
             // One untimed run first: pages touched, threads awake.

@@ -184,7 +184,10 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
             continue;
         }
         let left: f64 = plan[i..].iter().filter(|p| kept.iter().all(|r| r.experiment != p.name)).map(|p| weight(p.name)).sum();
-        let share = ((usable - (mpi::time() - start)) * weight(p.name) / left).max(1.0);
+        // Rank 0's clock decides: the ranks' clocks differ by the time between their starts,
+        // and every rank must size its experiment alike (pool's task count, for one).
+        let mut share = ((usable - (mpi::time() - start)) * weight(p.name) / left).max(1.0);
+        ctx.world.process_at_rank(0).broadcast_into(&mut share);
         let (options, invocation) = p.invocation(share, ctx.size, quiet)?;
         if ctx.is_root() && !quiet {
             let remaining = (args.budget - (mpi::time() - start)).max(0.0);
