@@ -194,25 +194,28 @@ fn the_output_replaced_during_the_run_is_left_alone_and_nothing_is_lost() {
 
 #[test]
 fn every_experiment_stops_within_half_a_second_and_keeps_a_valid_file() {
-    // Sizes that run for several seconds here; the signal comes one second after the start line.
-    let cases: [(usize, &[&str]); 13] = [
+    // Sizes that run for several seconds here; the signal comes a second (or the delay given) after
+    // the start line.
+    let cases: [(usize, f64, &[&str]); 14] = [
         // Long loops (OSU's 20 windows of 64 × 4 MiB) look at the signal every 64 MiB moved.
-        (2, &["comm", "--max-bytes", "4M", "--repeats", "10"]),
-        (1, &["stream", "--bytes", "512M", "--repeats", "40", "--threads", "2"]),
-        (1, &["memlat", "--max-bytes", "64M", "--accesses", "20000000"]),
-        (1, &["falseshare", "--threads", "2", "--iters", "400000000", "--repeats", "2"]),
-        (1, &["countdown", "--n", "2000000000", "--threads", "2"]),
-        (1, &["bank", "--delay-us", "20000", "--transfers", "50", "--repeats", "2"]),
-        (1, &["pool", "--task", "spin-us", "--spin-us", "1000", "--tasks", "20000", "--chunksize", "10"]),
-        (1, &["gemm", "--n", "1536", "--impl", "blocked", "--threads", "1"]),
-        (1, &["simd", "--bytes", "64M", "--repeats", "500"]),
-        (2, &["amdahl", "--kernel", "spin", "--work", "4", "--repeats", "2"]),
-        (2, &["reduce", "--n", "20M", "--threads", "1", "--repeats", "30"]),
-        (1, &["roofline", "--dram-bytes", "256M", "--gemm-n", "512", "--repeats", "40", "--threads", "1"]),
+        (2, 1.0, &["comm", "--max-bytes", "4M", "--repeats", "10"]),
+        (1, 1.0, &["stream", "--bytes", "512M", "--repeats", "40", "--threads", "2"]),
+        (1, 1.0, &["memlat", "--max-bytes", "64M", "--accesses", "20000000"]),
+        (1, 1.0, &["falseshare", "--threads", "2", "--iters", "400000000", "--repeats", "2"]),
+        (1, 1.0, &["countdown", "--n", "2000000000", "--threads", "2"]),
+        (1, 1.0, &["bank", "--delay-us", "20000", "--transfers", "50", "--repeats", "2"]),
+        (1, 1.0, &["pool", "--task", "spin-us", "--spin-us", "1000", "--tasks", "20000", "--chunksize", "10"]),
+        (1, 1.0, &["gemm", "--n", "1536", "--impl", "blocked", "--threads", "1"]),
+        (1, 1.0, &["simd", "--bytes", "64M", "--repeats", "500"]),
+        (2, 1.0, &["amdahl", "--kernel", "spin", "--work", "4", "--repeats", "2"]),
+        (2, 1.0, &["reduce", "--n", "20M", "--threads", "1", "--repeats", "30"]),
+        (1, 1.0, &["roofline", "--dram-bytes", "256M", "--gemm-n", "512", "--repeats", "40", "--threads", "1"]),
+        // Later, into the DRAM-sized arrays of the memory phase (filling one takes tenths of a second).
+        (1, 3.0, &["roofline", "--dram-bytes", "512M", "--gemm-n", "256", "--repeats", "3", "--threads", "1"]),
         // Every panel starts a poll of the stop flag; the one two panels back decides.
-        (2, &["linpack", "--n", "3000", "--repeats", "30", "--threads", "1"]),
+        (2, 1.0, &["linpack", "--n", "3000", "--repeats", "30", "--threads", "1"]),
     ];
-    for (ranks, args) in cases {
+    for (ranks, delay, args) in cases {
         let dir = tempfile::tempdir().unwrap();
         let all = [args, &["-o", "r.h5"]].concat();
         let mut cmd = if ranks == 1 { alone_cmd(&all) } else { mpirun_cmd(ranks, &all) };
@@ -223,7 +226,7 @@ fn every_experiment_stops_within_half_a_second_and_keeps_a_valid_file() {
         let mut run = Running::start(&mut cmd, dir.path());
         // From the start line on, not from the launch: a busy machine can take a second to start MPI.
         run.wait_for("started on");
-        std::thread::sleep(Duration::from_secs(1));
+        std::thread::sleep(Duration::from_secs_f64(delay));
         run.signal(libc::SIGTERM);
         let (code, log, took) = run.finish();
         if ranks == 1 {

@@ -168,7 +168,21 @@ pub fn value(which: u64, i: usize) -> f64 {
 }
 
 pub fn array<T: Real>(which: u64, n: usize) -> Vec<T> {
-    (0..n).map(|i| T::from_f64(value(which, i))).collect()
+    array_until(which, n, || false).expect("never abandoned")
+}
+
+/// `array`, 2^20 elements at a time, `None` as soon as `abandon()` says so: a DRAM-sized array
+/// takes tenths of a second to fill, too long to leave a stop signal waiting.
+pub fn array_until<T: Real>(which: u64, n: usize, abandon: impl Fn() -> bool) -> Option<Vec<T>> {
+    const PIECE: usize = 1 << 20;
+    let mut values = Vec::with_capacity(n);
+    for start in (0..n).step_by(PIECE) {
+        if abandon() {
+            return None;
+        }
+        values.extend((start..(start + PIECE).min(n)).map(|i| T::from_f64(value(which, i))));
+    }
+    Some(values)
 }
 
 /// Runs `kernel` as `variant`: returns the dot product or the sum, or for AXPY fills `z` and
@@ -547,6 +561,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_array_is_the_same_in_pieces_and_stops_when_abandoned() {
+        let n = (2 << 20) + 3;
+        let whole: Vec<f64> = (0..n).map(|i| value(4, i)).collect();
+        assert_eq!(array::<f64>(4, n), whole);
+        let asked = std::cell::Cell::new(0);
+        let abandon = || {
+            asked.set(asked.get() + 1);
+            asked.get() > 1
+        };
+        assert_eq!(array_until::<f32>(4, n, abandon), None);
+        assert_eq!(asked.get(), 2, "asked before each piece, and no more once abandoned");
     }
 
     #[test]

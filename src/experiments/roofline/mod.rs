@@ -197,11 +197,20 @@ impl Triad {
 }
 
 /// A vector kernel at `bytes`, one thread: its median GFLOP/s and best GB/s, checked against
-/// the scalar result.
-fn vector_point<T: simd::Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa) -> Result<(f64, f64), String> {
+/// the scalar result; `None` when a stop signal came while its arrays were being filled.
+fn vector_point<T: simd::Real>(
+    kernel: Kernel,
+    bytes: u64,
+    repeats: usize,
+    isa: Isa,
+) -> Result<Option<(f64, f64)>, String> {
     let size = std::mem::size_of::<T>();
     let n = (bytes as usize / (kernel.arrays() * size)).max(16);
-    let (x, y) = (simd::array::<T>(1, n), simd::array::<T>(2, n));
+    // The sum reads x alone.
+    let ny = if kernel == Kernel::Sum { 0 } else { n };
+    let (Some(x), Some(y)) = (simd::array_until::<T>(1, n, stopping), simd::array_until::<T>(2, ny, stopping)) else {
+        return Ok(None);
+    };
     let mut z = vec![T::default(); if kernel == Kernel::Axpy { n } else { 0 }];
     let alpha = T::from_f64(0.75);
     let reference = simd::run(kernel, Variant::Scalar, isa, alpha, &x, &y, &mut z);
@@ -223,7 +232,7 @@ fn vector_point<T: simd::Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: 
     }
     let flops = kernel.flops() * n as f64;
     let moved = (kernel.arrays() * size * n) as f64;
-    Ok((flops / time.median / 1e9, moved / time.min / 1e9))
+    Ok(Some((flops / time.median / 1e9, moved / time.min / 1e9)))
 }
 
 /// amdahl's two kernels on one core: spin (multiply-add chains in registers: no memory traffic,
@@ -331,9 +340,16 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
     let mut points = Vec::new();
     let one_core: Result<(), String> = if ctx.is_root() {
         levels.iter().take_while(|_| !stopping()).try_for_each(|(level, bytes)| {
-            let (gflops, gbps) = vector_point::<f64>(Kernel::Sum, *bytes, args.repeats, isa)?;
+            let Some((gflops, gbps)) = vector_point::<f64>(Kernel::Sum, *bytes, args.repeats, isa)? else {
+                return Ok(());
+            };
             memory.push(MemoryRow { level: level.clone(), kernel: "read", scope: "core", bytes: *bytes, gbps });
             points.push((Kernel::Sum.name().to_string(), level.clone(), *bytes, Kernel::Sum.flops() / 8.0, gflops, widest, Precision::F64));
+            // A stop is looked at between kernels too (vector_point looks while it fills its
+            // arrays): at DRAM sizes each kernel takes tenths of a second.
+            if stopping() {
+                return Ok(());
+            }
             let mut triad = Triad::new((*bytes as usize / 24).max(16));
             let (time, ()) = timed(args.repeats, || triad.run());
             triad.check(level)?;
@@ -343,13 +359,17 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
             let rate = 2.0 * triad.a.len() as f64 / time.median / 1e9;
             points.push(("triad".into(), level.clone(), *bytes, 2.0 / 24.0, rate, baseline, Precision::F64));
             for kernel in [Kernel::Dot, Kernel::Axpy] {
-                let (gflops, _) = vector_point::<f64>(kernel, *bytes, args.repeats, isa)?;
+                let Some((gflops, _)) = vector_point::<f64>(kernel, *bytes, args.repeats, isa)? else {
+                    return Ok(());
+                };
                 let intensity = kernel.flops() / (8 * kernel.arrays()) as f64;
                 points.push((kernel.name().into(), level.clone(), *bytes, intensity, gflops, widest, Precision::F64));
             }
             // f32: twice the numbers per byte, twice the lanes.
             for kernel in Kernel::ALL {
-                let (gflops, _) = vector_point::<f32>(kernel, *bytes, args.repeats, isa)?;
+                let Some((gflops, _)) = vector_point::<f32>(kernel, *bytes, args.repeats, isa)? else {
+                    return Ok(());
+                };
                 let intensity = kernel.flops() / (4 * kernel.arrays()) as f64;
                 let name = format!("{} f32", kernel.name());
                 points.push((name, level.clone(), *bytes, intensity, gflops, widest, Precision::F32));
