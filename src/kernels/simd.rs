@@ -167,6 +167,8 @@ pub fn value(which: u64, i: usize) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64 - 0.5
 }
 
+/// The tests' shorthand for `array_until` never abandoned.
+#[cfg(test)]
 pub fn array<T: Real>(which: u64, n: usize) -> Vec<T> {
     array_until(which, n, || false).expect("never abandoned")
 }

@@ -102,14 +102,19 @@ pub fn default_sizes(levels: &[u64]) -> Vec<u64> {
 
 fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: &mut Vec<Row>) -> Outcome<()> {
     let n = (bytes as usize / (kernel.arrays() * std::mem::size_of::<T>())).max(1);
-    let (x, y) = (simd::array::<T>(1, n), simd::array::<T>(2, n));
+    // A stop ends the measurement between timed calls, and while the arrays fill (half a second
+    // at 512 MiB); what it left unfinished is not a row.
+    let stopping = || crate::run::signals::received().is_some();
+    // The sum reads x alone.
+    let ny = if kernel == Kernel::Sum { 0 } else { n };
+    let (Some(x), Some(y)) = (simd::array_until::<T>(1, n, stopping), simd::array_until::<T>(2, ny, stopping)) else {
+        return Ok(());
+    };
     let mut z = vec![T::default(); if kernel == Kernel::Axpy { n } else { 0 }];
     let alpha = T::from_f64(0.75);
     let calls = ELEMENTS_PER_MEASUREMENT.div_ceil(n);
     let tolerance = simd::tolerance(kernel, alpha, &x, &y);
     let mut reference: Option<(T, Vec<T>)> = None;
-    // A stop ends the measurement between timed calls; what it left unfinished is not a row.
-    let stopping = || crate::run::signals::received().is_some();
     for variant in Variant::ALL {
         let mut one = || {
             let mut last = T::default();
