@@ -211,7 +211,7 @@ fn every_experiment_stops_within_half_a_second_and_keeps_a_valid_file() {
         (2, 1.0, &["reduce", "--n", "20M", "--threads", "1", "--repeats", "30"]),
         (1, 1.0, &["roofline", "--dram-bytes", "256M", "--gemm-n", "512", "--repeats", "40", "--threads", "1"]),
         // Later, into the DRAM-sized arrays of the memory phase (filling one takes tenths of a second).
-        (1, 3.0, &["roofline", "--dram-bytes", "512M", "--gemm-n", "256", "--repeats", "3", "--threads", "1"]),
+        (1, 3.0, &["roofline", "--dram-bytes", "256M", "--gemm-n", "256", "--repeats", "3", "--threads", "1"]),
         // Every panel starts a poll of the stop flag; the one two panels back decides.
         (2, 1.0, &["linpack", "--n", "3000", "--repeats", "30", "--threads", "1"]),
     ];

@@ -149,14 +149,15 @@ fn stopping() -> bool {
 }
 
 /// Times `f` `repeats` times after one untimed call, each timing at least 5 ms of calls. A stop
-/// signal ends the repetitions early (after the first): the run is then marked incomplete.
-fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> (Summary, T) {
+/// signal ends the repetitions early: the run is then marked incomplete, and `None` says it
+/// came before the first.
+fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> Option<(Summary, T)> {
     let t0 = mpi::time();
     let mut last = f();
     let calls = (0.005 / (mpi::time() - t0).max(1e-7)).ceil().max(1.0) as usize;
     let mut times = Vec::with_capacity(repeats);
     for _ in 0..repeats {
-        if !times.is_empty() && stopping() {
+        if stopping() {
             break;
         }
         let t = mpi::time();
@@ -165,7 +166,7 @@ fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> (Summary, T) {
         }
         times.push((mpi::time() - t) / calls as f64);
     }
-    (Summary::of(&times).expect("repeats ≥ 1"), last)
+    Some((Summary::of(&times)?, last))
 }
 
 /// STREAM's triad on fresh arrays of `n` elements: b = 1, c = 2, s = 3, so every a is 7.
@@ -176,8 +177,20 @@ struct Triad {
 }
 
 impl Triad {
-    fn new(n: usize) -> Triad {
-        Triad { a: vec![0.0; n], b: vec![1.0; n], c: vec![2.0; n] }
+    /// Arrays of `n` elements, made 2^20 at a time; `None` as soon as a stop signal comes (at
+    /// DRAM sizes they take tenths of a second to fill).
+    fn until_stopped(n: usize) -> Option<Triad> {
+        const PIECE: usize = 1 << 20;
+        let mut t = Triad { a: Vec::with_capacity(n), b: Vec::with_capacity(n), c: Vec::with_capacity(n) };
+        for end in (0..n).step_by(PIECE).map(|start| (start + PIECE).min(n)) {
+            if stopping() {
+                return None;
+            }
+            t.a.resize(end, 0.0);
+            t.b.resize(end, 1.0);
+            t.c.resize(end, 2.0);
+        }
+        Some(t)
     }
 
     fn run(&mut self) {
@@ -197,7 +210,7 @@ impl Triad {
 }
 
 /// A vector kernel at `bytes`, one thread: its median GFLOP/s and best GB/s, checked against
-/// the scalar result; `None` when a stop signal came while its arrays were being filled.
+/// the scalar result; `None` when a stop signal cut it short.
 fn vector_point<T: simd::Real>(
     kernel: Kernel,
     bytes: u64,
@@ -213,16 +226,24 @@ fn vector_point<T: simd::Real>(
     };
     let mut z = vec![T::default(); if kernel == Kernel::Axpy { n } else { 0 }];
     let alpha = T::from_f64(0.75);
+    // Each pass over DRAM-sized arrays takes about a tenth of a second: a stop is looked at
+    // between them.
     let reference = simd::run(kernel, Variant::Scalar, isa, alpha, &x, &y, &mut z);
     let expected_z = z.clone();
-    let (time, value) =
-        timed(repeats, || simd::run(kernel, Variant::Explicit, isa, alpha, black_box(&x), black_box(&y), &mut z));
+    if stopping() {
+        return Ok(None);
+    }
+    let tolerance = simd::tolerance(kernel, alpha, &x, &y);
+    let Some((time, value)) =
+        timed(repeats, || simd::run(kernel, Variant::Explicit, isa, alpha, black_box(&x), black_box(&y), &mut z))
+    else {
+        return Ok(None);
+    };
     let error = if kernel == Kernel::Axpy {
         z.iter().zip(&expected_z).map(|(a, b)| (a.to_f64() - b.to_f64()).abs()).fold(0.0, f64::max)
     } else {
         (value.to_f64() - reference.to_f64()).abs()
     };
-    let tolerance = simd::tolerance(kernel, alpha, &x, &y);
     if error.is_nan() || error > tolerance {
         return Err(format!(
             "{} {} at {bytes} B is {error:e} from the scalar result, beyond {tolerance:e}",
@@ -251,13 +272,19 @@ fn amdahl_points(dram: u64, repeats: usize) -> Result<Vec<(String, f64, f64)>, S
     };
     let iterations = 2000;
     split_check("spin", &Spin, iterations)?;
-    let (time, _) = timed(repeats, || Spin.run(0, 0..iterations));
+    let Some((time, _)) = timed(repeats, || Spin.run(0, 0..iterations)) else { return Ok(Vec::new()) };
     let spin = Spin::FLOPS_PER_ITERATION as f64 * iterations as f64 / time.median / 1e9;
+    if stopping() {
+        return Ok(Vec::new());
+    }
     let triad = stream::Triad::new(1, dram);
     triad.init_slot(0);
+    if stopping() {
+        return Ok(Vec::new());
+    }
     let blocks = stream::Triad::elements_for(dram) as u64 / stream::BLOCK as u64;
     split_check("stream", &triad, blocks)?;
-    let (time, _) = timed(repeats, || triad.run(0, 0..blocks));
+    let Some((time, _)) = timed(repeats, || triad.run(0, 0..blocks)) else { return Ok(Vec::new()) };
     let stream_gflops = 2.0 * (blocks as usize * stream::BLOCK) as f64 / time.median / 1e9;
     let bytes_per_flop = stream::BYTES_PER_ITERATION as f64 / (2 * stream::BLOCK) as f64;
     Ok(vec![("amdahl spin".into(), f64::INFINITY, spin), ("amdahl stream".into(), 1.0 / bytes_per_flop, stream_gflops)])
@@ -274,11 +301,13 @@ fn gemm_points(n: usize, repeats: usize) -> Result<Vec<(String, f64)>, String> {
         if stopping() {
             break;
         }
-        let (time, ()) = timed(repeats, || match name {
+        let Some((time, ())) = timed(repeats, || match name {
             "gemm naive" => gemm::naive(&a, &b, &mut c, n, &|| false),
             "gemm blocked" => gemm::blocked(&a, &b, &mut c, n, &single, &|| false),
             _ => gemm::blas(&a, &b, &mut c, n, n, n),
-        });
+        }) else {
+            break;
+        };
         let residual = gemm::residual(&a, &b, &c, n);
         if residual.is_nan() || residual > 16.0 {
             crate::machine::blas::set_threads(previous);
@@ -345,13 +374,10 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
             };
             memory.push(MemoryRow { level: level.clone(), kernel: "read", scope: "core", bytes: *bytes, gbps });
             points.push((Kernel::Sum.name().to_string(), level.clone(), *bytes, Kernel::Sum.flops() / 8.0, gflops, widest, Precision::F64));
-            // A stop is looked at between kernels too (vector_point looks while it fills its
-            // arrays): at DRAM sizes each kernel takes tenths of a second.
-            if stopping() {
-                return Ok(());
-            }
-            let mut triad = Triad::new((*bytes as usize / 24).max(16));
-            let (time, ()) = timed(args.repeats, || triad.run());
+            // A stop is looked at between kernels too, and while each fills its arrays: at DRAM
+            // sizes each kernel takes tenths of a second.
+            let Some(mut triad) = Triad::until_stopped((*bytes as usize / 24).max(16)) else { return Ok(()) };
+            let Some((time, ())) = timed(args.repeats, || triad.run()) else { return Ok(()) };
             triad.check(level)?;
             memory.push(MemoryRow { level: level.clone(), kernel: "triad", scope: "core", bytes: *bytes, gbps: triad.bytes() / time.min / 1e9 });
             // STREAM's loop is compiled for the build's baseline: SSE2 on x86-64.
@@ -381,7 +407,9 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
     };
     ctx.agree(one_core.map_err(Failure::failed))?;
     let per_thread = (dram as usize / 24 / ctx.node.size() as usize / ctx.threads).max(16);
-    let mut triads: Vec<std::sync::Mutex<Triad>> = (0..ctx.threads).map(|_| std::sync::Mutex::new(Triad::new(per_thread))).collect();
+    // Cut short by a stop, they are never run: the first look of the loop below sees it.
+    let mut triads: Vec<std::sync::Mutex<Triad>> =
+        (0..ctx.threads).map_while(|_| Triad::until_stopped(per_thread)).map(std::sync::Mutex::new).collect();
     let mut best = f64::INFINITY;
     let mut ran = 0;
     for rep in 0..=args.repeats {
