@@ -47,6 +47,22 @@ pub trait Work: Sync {
     }
 }
 
+/// Elements per piece of `in_pieces`: a few milliseconds of filling an array.
+pub const PIECE: usize = 1 << 20;
+
+/// Calls `f` on `0..n` in pieces of at most `PIECE`, asking `abandon` before each: false once it
+/// says to stop (a stop signal arrived), so that filling a DRAM-sized array, which takes tenths
+/// of a second, does not keep a stop waiting.
+pub fn in_pieces(n: usize, abandon: impl Fn() -> bool, mut f: impl FnMut(Range<usize>)) -> bool {
+    for start in (0..n).step_by(PIECE) {
+        if abandon() {
+            return false;
+        }
+        f(start..(start + PIECE).min(n));
+    }
+    true
+}
+
 /// SplitMix64 finaliser: a cheap, well-mixed hash of one word.
 pub fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);

@@ -424,18 +424,16 @@ impl Data {
         self.block_until(seed, range, || false).expect("never abandoned")
     }
 
-    /// `block`, 2^20 elements at a time, `None` as soon as `abandon()` says so: 20 million
-    /// values take most of a second on one thread, too long to leave a stop signal waiting.
+    /// `block`, made `in_pieces` (20 million values take most of a second on one thread): `None`
+    /// as soon as `abandon()` says so.
     pub fn block_until(self, seed: u64, range: std::ops::Range<u64>, abandon: impl Fn() -> bool) -> Option<Vec<f64>> {
-        const PIECE: u64 = 1 << 20;
-        let mut values = Vec::with_capacity((range.end - range.start) as usize);
-        for start in range.clone().step_by(PIECE as usize) {
-            if abandon() {
-                return None;
-            }
-            values.par_extend((start..(start + PIECE).min(range.end)).into_par_iter().map(|i| self.value(seed, i)));
-        }
-        Some(values)
+        let len = (range.end - range.start) as usize;
+        let mut values = Vec::with_capacity(len);
+        let at = |i: usize| range.start + i as u64;
+        super::in_pieces(len, abandon, |piece| {
+            values.par_extend((at(piece.start)..at(piece.end)).into_par_iter().map(|i| self.value(seed, i)))
+        })
+        .then_some(values)
     }
 }
 

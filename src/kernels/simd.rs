@@ -173,18 +173,17 @@ pub fn array<T: Real>(which: u64, n: usize) -> Vec<T> {
     array_until(which, n, || false).expect("never abandoned")
 }
 
-/// `array`, 2^20 elements at a time, `None` as soon as `abandon()` says so: a DRAM-sized array
-/// takes tenths of a second to fill, too long to leave a stop signal waiting.
+/// `array`, filled `in_pieces`: `None` as soon as `abandon()` says so.
 pub fn array_until<T: Real>(which: u64, n: usize, abandon: impl Fn() -> bool) -> Option<Vec<T>> {
-    const PIECE: usize = 1 << 20;
     let mut values = Vec::with_capacity(n);
-    for start in (0..n).step_by(PIECE) {
-        if abandon() {
-            return None;
-        }
-        values.extend((start..(start + PIECE).min(n)).map(|i| T::from_f64(value(which, i))));
-    }
-    Some(values)
+    super::in_pieces(n, abandon, |piece| values.extend(piece.map(|i| T::from_f64(value(which, i))))).then_some(values)
+}
+
+/// The input arrays of `kernel` at `n` elements: x, and y (empty for the sum, which reads x
+/// alone); `None` as soon as `abandon()` says so.
+pub fn operands<T: Real>(kernel: Kernel, n: usize, abandon: impl Fn() -> bool) -> Option<(Vec<T>, Vec<T>)> {
+    let ny = if kernel == Kernel::Sum { 0 } else { n };
+    Some((array_until(1, n, &abandon)?, array_until(2, ny, &abandon)?))
 }
 
 /// Runs `kernel` as `variant`: returns the dot product or the sum, or for AXPY fills `z` and

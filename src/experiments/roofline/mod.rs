@@ -177,20 +177,15 @@ struct Triad {
 }
 
 impl Triad {
-    /// Arrays of `n` elements, made 2^20 at a time; `None` as soon as a stop signal comes (at
-    /// DRAM sizes they take tenths of a second to fill).
+    /// Arrays of `n` elements, filled `in_pieces`; `None` as soon as a stop signal comes.
     fn until_stopped(n: usize) -> Option<Triad> {
-        const PIECE: usize = 1 << 20;
         let mut t = Triad { a: Vec::with_capacity(n), b: Vec::with_capacity(n), c: Vec::with_capacity(n) };
-        for end in (0..n).step_by(PIECE).map(|start| (start + PIECE).min(n)) {
-            if stopping() {
-                return None;
-            }
-            t.a.resize(end, 0.0);
-            t.b.resize(end, 1.0);
-            t.c.resize(end, 2.0);
-        }
-        Some(t)
+        crate::kernels::in_pieces(n, stopping, |piece| {
+            t.a.resize(piece.end, 0.0);
+            t.b.resize(piece.end, 1.0);
+            t.c.resize(piece.end, 2.0);
+        })
+        .then_some(t)
     }
 
     fn run(&mut self) {
@@ -219,11 +214,7 @@ fn vector_point<T: simd::Real>(
 ) -> Result<Option<(f64, f64)>, String> {
     let size = std::mem::size_of::<T>();
     let n = (bytes as usize / (kernel.arrays() * size)).max(16);
-    // The sum reads x alone.
-    let ny = if kernel == Kernel::Sum { 0 } else { n };
-    let (Some(x), Some(y)) = (simd::array_until::<T>(1, n, stopping), simd::array_until::<T>(2, ny, stopping)) else {
-        return Ok(None);
-    };
+    let Some((x, y)) = simd::operands::<T>(kernel, n, stopping) else { return Ok(None) };
     let mut z = vec![T::default(); if kernel == Kernel::Axpy { n } else { 0 }];
     let alpha = T::from_f64(0.75);
     // Each pass over DRAM-sized arrays takes about a tenth of a second: a stop is looked at

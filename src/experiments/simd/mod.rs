@@ -105,11 +105,7 @@ fn measure<T: Real>(kernel: Kernel, bytes: u64, repeats: usize, isa: Isa, rows: 
     // A stop ends the measurement between timed calls, and while the arrays fill (half a second
     // at 512 MiB); what it left unfinished is not a row.
     let stopping = || crate::run::signals::received().is_some();
-    // The sum reads x alone.
-    let ny = if kernel == Kernel::Sum { 0 } else { n };
-    let (Some(x), Some(y)) = (simd::array_until::<T>(1, n, stopping), simd::array_until::<T>(2, ny, stopping)) else {
-        return Ok(());
-    };
+    let Some((x, y)) = simd::operands::<T>(kernel, n, stopping) else { return Ok(()) };
     let mut z = vec![T::default(); if kernel == Kernel::Axpy { n } else { 0 }];
     let alpha = T::from_f64(0.75);
     let calls = ELEMENTS_PER_MEASUREMENT.div_ceil(n);
