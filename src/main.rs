@@ -21,8 +21,9 @@ use run::failure::{self, Failure};
 use run::signals;
 
 /// A panic anywhere (a rayon worker included) takes the whole job down instead of leaving the
-/// other ranks waiting in a collective.
-fn abort_job_on_panic() {
+/// other ranks waiting in a collective. Installed on the main thread, once MPI is up.
+fn abort_job_on_panic(provided: Threading) {
+    let main_thread = std::thread::current().id();
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         // A task farm reports its tasks' panics itself, with the task id, and ends cleanly.
@@ -30,10 +31,16 @@ fn abort_job_on_panic() {
             return;
         }
         default(info);
-        // SAFETY: MPI is initialised for the whole life of main; MPI_Abort does not return.
-        unsafe {
-            ::mpi::ffi::MPI_Abort(::mpi::ffi::RSMPI_COMM_WORLD, 101);
+        if std::thread::current().id() == main_thread || provided == Threading::Multiple {
+            // SAFETY: MPI is initialised for the whole life of main, and this thread may call
+            // it (the main thread, or any thread at MPI_THREAD_MULTIPLE); MPI_Abort does not return.
+            unsafe {
+                ::mpi::ffi::MPI_Abort(::mpi::ffi::RSMPI_COMM_WORLD, 101);
+            }
         }
+        // Below MPI_THREAD_MULTIPLE another thread may not call MPI at all: the rank ends by a
+        // signal instead, and the launcher (mpirun, mpiexec, srun) ends the job with it.
+        std::process::abort();
     }));
 }
 
@@ -51,12 +58,13 @@ fn main() {
     // Parsing needs no MPI, and the command decides the thread level; errors are printed below,
     // once MPI says which rank prints them.
     let parsed = Cli::try_parse();
+    failure::read_injected_fault();
     let requested = parsed.as_ref().map_or(Threading::Single, Cli::thread_level);
     let Some((universe, provided)) = ::mpi::initialize_with_threading(requested) else {
         eprintln!("parahpc: error: MPI could not be initialised");
         std::process::exit(1);
     };
-    abort_job_on_panic();
+    abort_job_on_panic(provided);
     signals::install();
     let world = universe.world();
     let rank = world.rank();

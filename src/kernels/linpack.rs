@@ -93,21 +93,36 @@ pub fn fill_local(seed: u64, n: usize, rows: Cyclic, cols: Cyclic, a: &mut [f64]
 
 /// A column-major matrix view: a pointer and a leading dimension. BLAS needs views that share
 /// one allocation (a panel's left columns update its right ones), which slices cannot express;
-/// every use below stays inside the allocation the view was made from.
+/// every use below stays inside the allocation the view was made from. `Mat` writes, `MatRef`
+/// only reads (BLAS's input operands), so a view made from a shared slice can never write.
 #[derive(Clone, Copy, Debug)]
 pub struct Mat {
     ptr: *mut f64,
     pub ld: usize,
 }
 
+/// A read-only column-major view (see `Mat`).
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef {
+    ptr: *const f64,
+    pub ld: usize,
+}
+
+impl From<Mat> for MatRef {
+    fn from(m: Mat) -> MatRef {
+        MatRef { ptr: m.ptr, ld: m.ld }
+    }
+}
+
+impl MatRef {
+    pub fn new(data: &[f64], ld: usize) -> MatRef {
+        MatRef { ptr: data.as_ptr(), ld: ld.max(1) }
+    }
+}
+
 impl Mat {
     pub fn new(data: &mut [f64], ld: usize) -> Mat {
         Mat { ptr: data.as_mut_ptr(), ld: ld.max(1) }
-    }
-
-    /// A view that is only read through (BLAS's input operands).
-    pub fn read(data: &[f64], ld: usize) -> Mat {
-        Mat { ptr: data.as_ptr() as *mut f64, ld: ld.max(1) }
     }
 
     /// The view starting at (i, j).
@@ -123,23 +138,23 @@ impl Mat {
     }
 
     /// # Safety
-    /// (i, j) must lie inside the allocation.
+    /// (i, j) must lie inside the allocation, and no mutable reference may cover it.
     pub unsafe fn get(self, i: usize, j: usize) -> f64 {
         unsafe { *self.ptr(i, j) }
     }
 
     /// # Safety
-    /// (i, j) must lie inside the allocation, and no other reference may be reading it.
+    /// (i, j) must lie inside the allocation, and no other reference may cover it.
     pub unsafe fn set(self, i: usize, j: usize, v: f64) {
         unsafe { *self.ptr(i, j) = v }
     }
 
-    /// Column j, rows 0..m, as a mutable slice.
+    /// Runs `f` on column j, rows 0..m, as a mutable slice that cannot outlive the call.
     ///
     /// # Safety
     /// The column must lie inside the allocation and not be referenced elsewhere meanwhile.
-    pub unsafe fn column<'a>(self, j: usize, m: usize) -> &'a mut [f64] {
-        unsafe { std::slice::from_raw_parts_mut(self.ptr(0, j), m) }
+    pub unsafe fn with_column<R>(self, j: usize, m: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+        f(unsafe { std::slice::from_raw_parts_mut(self.ptr(0, j), m) })
     }
 }
 
@@ -151,7 +166,8 @@ fn int(n: usize) -> c_int {
 ///
 /// # Safety
 /// The three views must hold those extents, and C must not overlap A or B.
-pub unsafe fn gemm_minus(m: usize, n: usize, k: usize, a: Mat, b: Mat, c: Mat) {
+pub unsafe fn gemm_minus(m: usize, n: usize, k: usize, a: impl Into<MatRef>, b: impl Into<MatRef>, c: Mat) {
+    let (a, b) = (a.into(), b.into());
     if m == 0 || n == 0 || k == 0 {
         return;
     }
@@ -179,7 +195,8 @@ pub unsafe fn gemm_minus(m: usize, n: usize, k: usize, a: Mat, b: Mat, c: Mat) {
 ///
 /// # Safety
 /// The views must hold those extents and not overlap.
-pub unsafe fn trsm_unit_lower(m: usize, n: usize, l: Mat, b: Mat) {
+pub unsafe fn trsm_unit_lower(m: usize, n: usize, l: impl Into<MatRef>, b: Mat) {
+    let l = l.into();
     if m == 0 || n == 0 {
         return;
     }
@@ -205,7 +222,8 @@ pub unsafe fn trsm_unit_lower(m: usize, n: usize, l: Mat, b: Mat) {
 ///
 /// # Safety
 /// `u` must hold m × m.
-pub unsafe fn trsv_upper(m: usize, u: Mat, x: &mut [f64]) {
+pub unsafe fn trsv_upper(m: usize, u: impl Into<MatRef>, x: &mut [f64]) {
+    let u = u.into();
     if m == 0 {
         return;
     }
@@ -228,7 +246,8 @@ pub unsafe fn trsv_upper(m: usize, u: Mat, x: &mut [f64]) {
 ///
 /// # Safety
 /// `a` must hold m × n.
-pub unsafe fn gemv_plus(m: usize, n: usize, a: Mat, x: &[f64], y: &mut [f64]) {
+pub unsafe fn gemv_plus(m: usize, n: usize, a: impl Into<MatRef>, x: &[f64], y: &mut [f64]) {
+    let a = a.into();
     if m == 0 || n == 0 {
         return;
     }
@@ -386,15 +405,16 @@ impl Panel<'_> {
                 if pivot == 0.0 || !pivot.is_finite() {
                     return Err(Singular(self.j0 + k));
                 }
-                let lk = below.column(k, m);
-                lk.iter_mut().for_each(|x| *x /= pivot);
-                (k + 1..jb).for_each(|r| top.set(r, k, top.get(r, k) / pivot));
-                for c in k + 1..c1 {
-                    let u = top.get(k, c);
-                    (k + 1..jb).for_each(|r| top.set(r, c, top.get(r, c) - top.get(r, k) * u));
-                    let lc = below.column(c, m);
-                    lc.iter_mut().zip(lk.iter()).for_each(|(x, l)| *x -= l * u);
-                }
+                below.with_column(k, m, |lk| {
+                    lk.iter_mut().for_each(|x| *x /= pivot);
+                    (k + 1..jb).for_each(|r| top.set(r, k, top.get(r, k) / pivot));
+                    for c in k + 1..c1 {
+                        let u = top.get(k, c);
+                        (k + 1..jb).for_each(|r| top.set(r, c, top.get(r, c) - top.get(r, k) * u));
+                        // Column c is not column k: the two slices never overlap.
+                        below.with_column(c, m, |lc| lc.iter_mut().zip(lk.iter()).for_each(|(x, l)| *x -= l * u));
+                    }
+                });
             }
         }
         Ok(())

@@ -197,13 +197,15 @@ pub fn run<T: Real>(kernel: Kernel, variant: Variant, isa: Isa, alpha: T, x: &[T
 }
 
 fn scalar<T: Real>(kernel: Kernel, alpha: T, x: &[T], y: &[T], z: &mut [T]) -> T {
-    // SAFETY (all three): reads of valid elements; volatile only to forbid vectorising them.
-    let at = |v: &[T], i: usize| unsafe { std::ptr::read_volatile(v.as_ptr().add(i)) };
+    // Volatile only to forbid vectorising the reads; indexing checks the bounds first.
+    // SAFETY: `&v[i]` is a valid, aligned, initialised element of a live slice.
+    let at = |v: &[T], i: usize| unsafe { std::ptr::read_volatile(&v[i]) };
     match kernel {
-        Kernel::Dot => (0..x.len()).fold(T::default(), |s, i| s + at(x, i) * at(y, i)),
+        // As the vector kernels: over the common length of the operands.
+        Kernel::Dot => (0..x.len().min(y.len())).fold(T::default(), |s, i| s + at(x, i) * at(y, i)),
         Kernel::Sum => (0..x.len()).fold(T::default(), |s, i| s + at(x, i)),
         Kernel::Axpy => {
-            for (i, zi) in z.iter_mut().enumerate().take(x.len()) {
+            for (i, zi) in z.iter_mut().enumerate().take(x.len().min(y.len())) {
                 *zi = alpha * at(x, i) + at(y, i);
             }
             z.first().copied().unwrap_or_default()
@@ -582,6 +584,15 @@ mod tests {
     fn every_variant_agrees_with_scalar_within_its_tolerance() {
         agree::<f64>();
         agree::<f32>();
+    }
+
+    #[test]
+    fn scalar_reads_only_what_both_operands_hold() {
+        let (x, y) = ([1.0, 2.0, 3.0], [10.0, 20.0]);
+        assert_eq!(scalar(Kernel::Dot, 0.0, &x, &y, &mut []), 50.0);
+        let mut z = [0.0; 3];
+        scalar(Kernel::Axpy, 2.0, &x, &y, &mut z);
+        assert_eq!(z, [12.0, 24.0, 0.0]);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! MPI plumbing that rsmpi lacks or that every experiment shares: collectives on strings and
-//! verdicts, one-sided windows (RMA), request windows for bandwidth loops, and the messages comm
-//! sends. Experiments use these; kernels never do.
+//! verdicts, one-sided windows (RMA), request windows for bandwidth loops, loops of exchanges
+//! paced by time, and the messages comm sends. Experiments use these; kernels never do.
 
 pub mod collective;
 pub mod message;
+pub mod paced;
 pub mod requests;
 pub mod rma;

@@ -77,3 +77,11 @@ impl Window {
         self.posted = 0;
     }
 }
+
+/// A window dropped with messages in flight (an early return, a panic unwinding) completes them
+/// first: MPI must not write into buffers that may be freed after it.
+impl Drop for Window {
+    fn drop(&mut self) {
+        self.wait_all();
+    }
+}

@@ -232,9 +232,12 @@ impl Cell {
     }
 }
 
-impl Drop for Cell {
-    /// Collective: every rank drops its cell at the same point of the program.
-    fn drop(&mut self) {
+impl Cell {
+    /// Collective: every rank frees its cell at the same point of the program. A cell that is
+    /// dropped instead (an early return on one rank, an error that ends in MPI_Abort) frees
+    /// nothing: a collective there would wait for ranks that never come, and MPI_Finalize or
+    /// the abort releases the window.
+    pub fn free(mut self) {
         // SAFETY: the window is valid and no epoch is open (epochs borrow the cell); its
         // memory and communicator outlive it and are freed after it.
         unsafe {

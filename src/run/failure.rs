@@ -52,10 +52,19 @@ impl From<anyhow::Error> for Failure {
 
 pub type Outcome<T> = Result<T, Failure>;
 
+/// The fault PARAHPC_INJECT_FAULT names, read from the environment once.
+static FAULT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Reads the test hook's variable; main calls it at start-up, so that no timed code reads the
+/// environment.
+pub fn read_injected_fault() -> Option<&'static str> {
+    FAULT.get_or_init(|| std::env::var("PARAHPC_INJECT_FAULT").ok()).as_deref()
+}
+
 /// Test hook: whether PARAHPC_INJECT_FAULT names `fault`. Experiments inject the fault it names
 /// (a lost iteration, a corrupted byte) so that tests prove their checks fail the run.
 pub fn injected(fault: &str) -> bool {
-    std::env::var("PARAHPC_INJECT_FAULT").is_ok_and(|v| v == fault)
+    read_injected_fault() == Some(fault)
 }
 
 /// Panics on this rank while `catching_panics` runs are the caller's to report: the panic hook

@@ -321,7 +321,9 @@ fn run(ctx: &RunContext, args: &BankArgs, recorder: &mut Recorder) -> Outcome<Re
         );
     }
     // Collective: every rank frees the window here.
-    drop(cell);
+    if let Ok(cell) = cell {
+        cell.free();
+    }
     let done = rows.len();
     let mut results = Results::complete(tables);
     results.stopped = stopped.map(|s| recorder.stopped(s, done));

@@ -14,6 +14,7 @@ use crate::cli::{CommonArgs, ThreadRequest};
 use crate::model::hockney::{self, Hockney};
 use crate::model::stats::Summary;
 use crate::mpi::message::{self, first_mismatch};
+use crate::mpi::paced::{self, Pacer};
 use crate::mpi::requests::Window;
 use crate::output::schema::{field, Group};
 use crate::output::{console, AttrValue, PerRankRows, Recorder, Results, Table, Values};
@@ -55,9 +56,9 @@ impl Experiment for Comm {
                 field("latency_us_min", "us", "ping-pong half round trip, fastest timed loop"),
                 field("latency_us_median", "us", "ping-pong half round trip, median timed loop"),
                 field("latency_us_max", "us", "ping-pong half round trip, slowest timed loop"),
-                field("latency_us_p50", "us", "median of every timed ping-pong iteration (OSU's -z)"),
-                field("latency_us_p90", "us", "90th percentile of every timed iteration"),
-                field("latency_us_p99", "us", "99th percentile of every timed iteration"),
+                field("latency_us_p50", "us", "median of the sampled pass's round trips, each timed alone (OSU's -z; not the timed loop, so it can lie below latency_us_min)"),
+                field("latency_us_p90", "us", "90th percentile of the sampled pass's round trips"),
+                field("latency_us_p99", "us", "99th percentile of the sampled pass's round trips"),
                 field("bandwidth_MBps", "MB/s", "uni-directional windowed bandwidth (10^6 B/s), median"),
                 field("bibandwidth_MBps", "MB/s", "bi-directional bandwidth, both directions together, median"),
             ],
@@ -132,10 +133,6 @@ const ACK: i32 = 2;
 const COLLECTIVE_BUFFER_LIMIT: u64 = 64 << 20;
 /// Collectives' default iterations (fewer above 8 KiB) and warm-up, as OSU's.
 const COLLECTIVE_ITERS: usize = 1000;
-/// Bytes a pair moves between two looks at a stop signal inside one timed loop: never for small
-/// messages (the loop is short and the look would cost a round trip), every window of large ones
-/// (OSU's 20 windows of 64 × 4 MiB take 0.5 s on one node and seconds across a slow network).
-const STOP_CHECK_BYTES: usize = 64 << 20;
 const COLLECTIVE_WARMUP: usize = 100;
 
 /// Two ranks that exchange messages.
@@ -245,14 +242,26 @@ impl Buffers {
             }
         }
     }
+
+    /// Offset of a receive: as `offset`, except that a window's receives never share bytes,
+    /// even with --buffers single (the MPI standard calls overlapping pending receives
+    /// erroneous; sends from one buffer are allowed since MPI-3.0, as OSU's single mode does).
+    fn recv_offset(&self, k: usize, in_window: usize, n: usize) -> usize {
+        match self.placement {
+            Placement::Single => in_window * n,
+            _ => self.offset(k, in_window, n),
+        }
+    }
 }
 
 fn seed(bytes: u64, salt: u64) -> u64 {
     bytes.wrapping_mul(0x9E37_79B9) ^ salt
 }
 
-/// One timed loop of ping-pong; returns the one-way time in µs, and on the first rank pushes
-/// every timed iteration's one-way time onto `samples` (OSU's -z).
+/// One timed loop of ping-pong; returns the one-way time in µs (NaN when a stop cut it short),
+/// and on the first rank pushes the one-way time of each round trip of a separate sampled pass
+/// onto `samples` (OSU's -z), so that no clock is read inside the timed loop. Every loop is
+/// paced (`mpi::paced`): on a slow network it looks at the stop flag at least every half second.
 #[allow(clippy::too_many_arguments)]
 fn ping_pong(
     world: &SimpleCommunicator,
@@ -265,38 +274,39 @@ fn ping_pong(
     samples: &mut Vec<f64>,
 ) -> f64 {
     let other = world.process_at_rank(peer);
-    let mut t0 = mpi::time();
-    let mut last = t0;
-    for i in 0..warmup + iters {
-        if i == warmup {
-            t0 = mpi::time();
-            last = t0;
-        }
-        // Both ranks look at the same iterations, so both leave together; the loop's result is
-        // then dropped with its size.
-        if (i + 1) % (STOP_CHECK_BYTES / (2 * n).max(1)).max(1) == 0 && pair_stopping(world, peer) {
-            return f64::NAN;
-        }
+    let mut agree = paced::with_peer(world, peer);
+    let mut pacer = Pacer::default();
+    let mut round_trip = |i: usize| {
         let at = b.offset(i, 0, n);
         if is_src {
             other.send_with_tag(&b.send[at..at + n], DATA);
             other.receive_into_with_tag(&mut b.recv[at..at + n], DATA);
-            if i >= warmup {
-                // One clock read per round trip: each iteration's end is the next one's start.
-                let now = mpi::time();
-                samples.push((now - last) / 2.0 * 1e6);
-                last = now;
-            }
         } else {
             other.receive_into_with_tag(&mut b.recv[at..at + n], DATA);
             other.send_with_tag(&b.send[at..at + n], DATA);
         }
+    };
+    let timed = pacer
+        .run(warmup, &mut agree, &mut round_trip)
+        .and_then(|_| pacer.run(iters, &mut agree, &mut |i| round_trip(warmup + i)));
+    let Ok(seconds) = timed else { return f64::NAN };
+    // The sampled pass: a quarter of the loop, at least 100 round trips where the loop has them.
+    let sampled = (iters / 4).max(iters.min(100));
+    let sample = &mut |i: usize| {
+        let t0 = mpi::time();
+        round_trip(warmup + iters + i);
+        if is_src {
+            samples.push((mpi::time() - t0) / 2.0 * 1e6);
+        }
+    };
+    if pacer.run(sampled, &mut agree, sample).is_err() {
+        return f64::NAN;
     }
-    (mpi::time() - t0) / (2 * iters) as f64 * 1e6
+    seconds / (2 * iters) as f64 * 1e6
 }
 
 /// One timed loop of windows of `window` messages, one way (`both`: both ways at once); returns
-/// MB/s as the sender sees it.
+/// MB/s as the sender sees it (NaN when a stop cut it short).
 #[allow(clippy::too_many_arguments)]
 fn stream(
     world: &SimpleCommunicator,
@@ -311,24 +321,17 @@ fn stream(
     b: &mut Buffers,
 ) -> f64 {
     let other = world.process_at_rank(peer);
-    let mut t0 = mpi::time();
-    for i in 0..warmup + iters {
-        if i == warmup {
-            t0 = mpi::time();
-        }
-        if (i + 1) % (STOP_CHECK_BYTES / (n * window).max(1)).max(1) == 0 && pair_stopping(world, peer) {
-            return f64::NAN;
-        }
+    let mut agree = paced::with_peer(world, peer);
+    let mut pacer = Pacer::default();
+    let mut one_window = |i: usize| {
         let receives = both || !is_src;
         let sends = both || is_src;
-        // SAFETY: nothing touches either buffer until wait_all below; the send buffer is only
-        // read. With --buffers single every receive of the window lands in the same bytes, as in
-        // OSU (the MPI standard calls overlapping receive buffers erroneous; what arrives there is
-        // never read: the check pass uses its own messages).
+        // SAFETY: nothing touches either buffer until wait_all below (or the window's drop); the
+        // send buffer is only read, and no two pending receives share a byte (`recv_offset`).
         unsafe {
             if receives {
                 for k in 0..window {
-                    let at = b.offset(i * window + k, k, n);
+                    let at = b.recv_offset(i * window + k, k, n);
                     win.receive(world, &mut b.recv[at..at + n], peer, DATA);
                 }
             }
@@ -348,9 +351,13 @@ fn stream(
                 other.send_with_tag(&b.ack[..], ACK);
             }
         }
-    }
+    };
+    let timed = pacer
+        .run(warmup, &mut agree, &mut one_window)
+        .and_then(|_| pacer.run(iters, &mut agree, &mut |i| one_window(warmup + i)));
+    let Ok(seconds) = timed else { return f64::NAN };
     let directions = if both { 2.0 } else { 1.0 };
-    directions * (n * window * iters) as f64 / (mpi::time() - t0) / 1e6
+    directions * (n * window * iters) as f64 / seconds / 1e6
 }
 
 /// Whether either rank of a pair received a stop signal: both learn it from one exchange, so
@@ -492,20 +499,24 @@ fn check_collective(
 }
 
 /// One timed loop of `op`: the maximum over ranks of the per-call average, µs.
-fn time_collective(world: &SimpleCommunicator, op: Op, n: usize, iters: usize, warmup: usize, b: &mut Buffers) -> f64 {
+fn time_collective(
+    world: &SimpleCommunicator,
+    op: Op,
+    n: usize,
+    iters: usize,
+    warmup: usize,
+    b: &mut Buffers,
+) -> Option<f64> {
+    let mut agree = paced::with_all(world);
+    let mut pacer = Pacer::default();
     world.barrier();
-    for _ in 0..warmup {
-        call(world, op, n, b);
-    }
+    pacer.run(warmup, &mut agree, &mut |_| call(world, op, n, b)).ok()?;
     world.barrier();
-    let t0 = mpi::time();
-    for _ in 0..iters {
-        call(world, op, n, b);
-    }
-    let mine = (mpi::time() - t0) / iters as f64 * 1e6;
+    let seconds = pacer.run(iters, &mut agree, &mut |_| call(world, op, n, b)).ok()?;
+    let mine = seconds / iters as f64 * 1e6;
     let mut slowest = 0.0;
     world.all_reduce_into(&mine, &mut slowest, SystemOperation::max());
-    slowest
+    Some(slowest)
 }
 
 /// Rows of the point-to-point table, on rank 0.
@@ -516,7 +527,7 @@ struct Pt2ptRows {
     dst: Vec<u64>,
     bytes: Vec<u64>,
     latency: Vec<Summary>,
-    /// p50, p90 and p99 of every timed ping-pong iteration.
+    /// p50, p90 and p99 of the sampled pass's round trips.
     percentiles: Vec<[f64; 3]>,
     bandwidth: Vec<f64>,
     bibandwidth: Vec<f64>,
@@ -576,14 +587,15 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
         Placement::Single
     };
     // What the pair's loops reach: one message, a window's slots, or a ring and one more message.
-    let pair_len = match placement {
-        Placement::Single => max,
-        Placement::Multiple => max * args.window,
-        Placement::Ring { ring } => ring + max,
+    let (pair_send, pair_recv) = match placement {
+        Placement::Single => (max, max * args.window),
+        Placement::Multiple => (max * args.window, max * args.window),
+        Placement::Ring { ring } => (ring + max, ring + max),
     };
     // Only the two ranks of a pair need their loops' buffers; the matrix sends the smallest size.
-    let send_len = if in_a_pair { pair_len.max(gathered) } else { gathered.max(sizes[0] as usize) };
-    let recv_len = send_len;
+    let other = gathered.max(sizes[0] as usize);
+    let (send_len, recv_len) =
+        if in_a_pair { (pair_send.max(gathered), pair_recv.max(gathered)) } else { (other, other) };
     let bytes = (send_len + recv_len) as u64 + 2 * args.max_bytes;
     ctx.check_node_memory(
         bytes,
@@ -762,7 +774,13 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
                         stopped = Some(s);
                         break 'ops;
                     }
-                    times.push(time_collective(world, op, n, iters, warmup, &mut b));
+                    match time_collective(world, op, n, iters, warmup, &mut b) {
+                        Some(t) => times.push(t),
+                        None => {
+                            stopped = ctx.stop_requested();
+                            break 'ops;
+                        }
+                    }
                 }
                 progress.advance();
                 if ctx.is_root() {

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::os::raw::{c_int, c_void};
 
 use super::super::gemm::Grid;
-use crate::kernels::linpack::{self as k, Cyclic, Mat, Panel};
+use crate::kernels::linpack::{self as k, Cyclic, Mat, MatRef, Panel};
 
 /// Panel columns factored one at a time below this width (HPL's NBMIN).
 const NBMIN: usize = 16;
@@ -121,7 +121,7 @@ impl<'g> System<'g> {
             let lr = self.rows.local(j0);
             for c in 0..jb {
                 // SAFETY: rows lr..lr + jb and column lc + c are this process's.
-                top[c * jb..(c + 1) * jb].copy_from_slice(unsafe { &a.at(lr, lc + c).column(0, jb)[..] });
+                unsafe { a.at(lr, lc + c).with_column(0, jb, |col| top[c * jb..(c + 1) * jb].copy_from_slice(col)) };
             }
         }
         if self.g.rows > 1 {
@@ -145,13 +145,13 @@ impl<'g> System<'g> {
             let lr = self.rows.local(j0);
             for c in 0..jb {
                 // SAFETY: as above.
-                unsafe { a.at(lr, lc + c).column(0, jb) }.copy_from_slice(&top[c * jb..(c + 1) * jb]);
+                unsafe { a.at(lr, lc + c).with_column(0, jb, |col| col.copy_from_slice(&top[c * jb..(c + 1) * jb])) };
             }
         }
         let m = self.mp - rb;
         for c in 0..jb {
             // SAFETY: as above.
-            below[c * m..(c + 1) * m].copy_from_slice(unsafe { below_view.column(c, m) });
+            unsafe { below_view.with_column(c, m, |col| below[c * m..(c + 1) * m].copy_from_slice(col)) };
         }
         for (f, p) in ipiv_f.iter_mut().zip(&ipiv) {
             *f = *p as f64;
@@ -184,9 +184,12 @@ impl<'g> System<'g> {
             let mut moved = vec![0.0; plan.len()];
             for c in cols.clone() {
                 // SAFETY: column c of this process, all mp rows.
-                let col = unsafe { a.column(c, self.mp) };
-                moved.iter_mut().zip(&plan).for_each(|(v, &(_, from))| *v = col[from]);
-                plan.iter().zip(&moved).for_each(|(&(row, _), &v)| col[row] = v);
+                unsafe {
+                    a.with_column(c, self.mp, |col| {
+                        moved.iter_mut().zip(&plan).for_each(|(v, &(_, from))| *v = col[from]);
+                        plan.iter().zip(&moved).for_each(|(&(row, _), &v)| col[row] = v);
+                    })
+                };
             }
             // SAFETY: rows j0..j0 + jb of columns `cols`.
             unsafe { a.at(j0, cols.start) }
@@ -196,17 +199,17 @@ impl<'g> System<'g> {
         };
         phases.swap += mpi::time() - t0;
         let t0 = mpi::time();
-        let l11 = Mat::read(top, jb);
+        let l11 = MatRef::new(top, jb);
         // SAFETY: U holds jb × ncols, L11 jb × jb.
         unsafe { k::trsm_unit_lower(jb, ncols, l11, u) };
         if self.g.rows > 1 && self.rows.owner(j0) == self.g.my_row {
             let lr = self.rows.local(j0);
             for (i, c) in cols.clone().enumerate() {
                 // SAFETY: the block row's place in this process's columns.
-                unsafe { a.at(lr, c).column(0, jb) }.copy_from_slice(&u_rows[i * jb..(i + 1) * jb]);
+                unsafe { a.at(lr, c).with_column(0, jb, |col| col.copy_from_slice(&u_rows[i * jb..(i + 1) * jb])) };
             }
         }
-        let l21 = Mat::read(below, m);
+        let l21 = MatRef::new(below, m);
         for s in (0..ncols).step_by(SLICE) {
             let w = SLICE.min(ncols - s);
             // SAFETY: C is rows rb.. of columns cols.start + s.., U and L21 other memory (or, in
@@ -328,9 +331,7 @@ impl<'g> System<'g> {
                 self.update(j, panel, trailing, &mut phases, &mut || {});
             }
             let t0 = mpi::time();
-            if let Some(mut b) = pending {
-                b.wait();
-            }
+            drop(pending);
             phases.broadcast += mpi::time() - t0;
             if corrupt && j == 0 {
                 self.corrupt_one_entry();
@@ -483,14 +484,20 @@ impl PivotExchange {
 }
 
 /// A non-blocking broadcast of a panel (rsmpi's scoped requests cannot outlive the loop
-/// iteration that the look-ahead spans).
-struct Ibcast(ffi::MPI_Request);
+/// iteration that the look-ahead spans). It borrows its buffer for as long as it lives, and
+/// dropping it completes the broadcast, so MPI never writes into memory freed or reused early.
+struct Ibcast<'b> {
+    request: ffi::MPI_Request,
+    _buf: std::marker::PhantomData<&'b mut [f64]>,
+}
 
-impl Ibcast {
+impl<'b> Ibcast<'b> {
     /// # Safety
-    /// `buf` must stay alive and untouched until `wait` returns.
-    unsafe fn start(comm: &SimpleCommunicator, buf: &mut [f64], root: usize) -> Ibcast {
+    /// The Ibcast must be dropped (never leaked with `mem::forget`) before `buf`'s memory is.
+    unsafe fn start(comm: &SimpleCommunicator, buf: &'b mut [f64], root: usize) -> Ibcast<'b> {
+        // SAFETY: reading a predefined handle.
         let mut request = unsafe { ffi::RSMPI_REQUEST_NULL };
+        // SAFETY: `buf` is borrowed, exclusively, until this request completes in `drop`.
         unsafe {
             ffi::MPI_Ibcast(
                 buf.as_mut_ptr() as *mut c_void,
@@ -501,19 +508,21 @@ impl Ibcast {
                 &mut request,
             );
         }
-        Ibcast(request)
+        Ibcast { request, _buf: std::marker::PhantomData }
     }
 
     /// Lets MPI progress the broadcast.
     fn test(&mut self) {
         let mut done: c_int = 0;
         // SAFETY: a request from MPI_Ibcast (or null once complete).
-        unsafe { ffi::MPI_Test(&mut self.0, &mut done, ffi::RSMPI_STATUS_IGNORE) };
+        unsafe { ffi::MPI_Test(&mut self.request, &mut done, ffi::RSMPI_STATUS_IGNORE) };
     }
+}
 
-    fn wait(&mut self) {
-        // SAFETY: as in `test`.
-        unsafe { ffi::MPI_Wait(&mut self.0, ffi::RSMPI_STATUS_IGNORE) };
+impl Drop for Ibcast<'_> {
+    fn drop(&mut self) {
+        // SAFETY: as in `test`; waiting on a null request returns at once.
+        unsafe { ffi::MPI_Wait(&mut self.request, ffi::RSMPI_STATUS_IGNORE) };
     }
 }
 
@@ -528,8 +537,10 @@ struct StopPoll {
 impl StopPoll {
     fn poll(&mut self, world: &SimpleCommunicator) -> Option<i32> {
         let mut flag = Box::new([crate::run::signals::received().unwrap_or(0), 0]);
+        // SAFETY: reading a predefined handle.
         let mut request = unsafe { ffi::RSMPI_REQUEST_NULL };
-        // SAFETY: the boxed buffer lives in `pending` until its request completes.
+        // SAFETY: the boxed buffer lives in `pending` until its request completes (in `finish`
+        // at the latest, which `drop` calls).
         unsafe {
             let p = flag.as_mut_ptr();
             ffi::MPI_Iallreduce(
@@ -562,5 +573,13 @@ impl StopPoll {
             // SAFETY: as in `poll`.
             unsafe { ffi::MPI_Wait(&mut request, ffi::RSMPI_STATUS_IGNORE) };
         }
+    }
+}
+
+/// Every rank drops its poll at the same panel (a stop, a singular matrix, the end), so the
+/// collectives still in flight complete alike everywhere and their buffers outlive them.
+impl Drop for StopPoll {
+    fn drop(&mut self) {
+        self.finish();
     }
 }

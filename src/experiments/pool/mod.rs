@@ -585,7 +585,9 @@ fn run(ctx: &RunContext, args: &PoolArgs, recorder: &mut Recorder) -> Outcome<Re
         }
     }
     // Collective: the window goes on every rank.
-    drop(queue);
+    if let Queue::Window(cell) = queue {
+        cell.free();
+    }
     let tables = tables(ctx, args, &s, &runs, reached.as_ref());
     if let [t, w] = &tables[..] {
         print!("{}", console::render(t));

@@ -16,6 +16,7 @@ use std::path::Path;
 use crate::cli::{CommonArgs, ThreadRequest};
 use crate::kernels::reduce::{self as k, ExactSum, Partials, WORDS};
 use crate::model::stats::Summary;
+use crate::mpi::paced::{self, Pacer};
 use crate::output::schema::{field, Group};
 use crate::output::{console, AttrValue, Recorder, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
@@ -358,7 +359,10 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
             break;
         }
     }
-    let allreduce = if stopped.is_none() { Some(allreduce_latency(ctx, args, &exact_op)?) } else { None };
+    let allreduce = match stopped {
+        None => allreduce_latency(ctx, args, &exact_op)?.map_err(|signal| stopped = Some(signal)).ok(),
+        Some(_) => None,
+    };
     let mut results = tables(&rows, allreduce.as_ref());
     if let Some(t) = results.tables.first() {
         print!("{}", console::render(t));
@@ -397,7 +401,8 @@ fn check(row: &Row, exact: f64, bound: f64) -> Outcome<()> {
 }
 
 /// One value per rank, allreduced `iterations` times per repetition: plain against reproducible.
-fn allreduce_latency(ctx: &RunContext, args: &ReduceArgs, exact: &Exact) -> Outcome<Table> {
+/// The one-value allreduce of each method, timed; Ok(Err(signal)) when a stop cut it short.
+fn allreduce_latency(ctx: &RunContext, args: &ReduceArgs, exact: &Exact) -> Outcome<Result<Table, i32>> {
     let mine = args.data.value(args.seed, ctx.rank as u64);
     let mut everyone = vec![0.0; ctx.size];
     ctx.world.all_gather_into(&mine, &mut everyone[..]);
@@ -432,17 +437,21 @@ fn allreduce_latency(ctx: &RunContext, args: &ReduceArgs, exact: &Exact) -> Outc
         ("reproducible-gather", 8 * ctx.size as u64, &gathered),
         ("reproducible-op", (WORDS * 8) as u64, &superaccumulator),
     ];
+    // Paced (`mpi::paced`): on a slow network each loop looks at the stop flag at least every
+    // half second, where its count was sized for one node.
+    let mut agree = paced::with_all(&ctx.world);
     for (name, bytes, call) in methods {
         let mut times = Vec::new();
         let mut last = 0.0;
+        let mut pacer = Pacer::default();
         for rep in 0..=args.repeats {
             ctx.world.barrier();
-            let t0 = mpi::time();
-            for _ in 0..iterations {
-                last = std::hint::black_box(call());
-            }
+            let seconds = match pacer.run(iterations as usize, &mut agree, &mut |_| last = std::hint::black_box(call())) {
+                Ok(seconds) => seconds,
+                Err(signal) => return Ok(Err(signal)),
+            };
             let mut slowest = 0.0;
-            ctx.world.all_reduce_into(&((mpi::time() - t0) / iterations as f64), &mut slowest, SystemOperation::max());
+            ctx.world.all_reduce_into(&(seconds / iterations as f64), &mut slowest, SystemOperation::max());
             if rep > 0 {
                 times.push(slowest);
             }
@@ -463,7 +472,7 @@ fn allreduce_latency(ctx: &RunContext, args: &ReduceArgs, exact: &Exact) -> Outc
         .column("time_max_s", "s", Values::F64(rows.iter().map(|r| r.2.max).collect()))
         .column("cost_vs_plain", "1", Values::F64(rows.iter().map(|r| r.2.median / plain_median).collect()));
     t.attr("ranks", AttrValue::U64(ctx.size as u64)).attr("iterations", AttrValue::U64(iterations));
-    Ok(t)
+    Ok(Ok(t))
 }
 
 fn distinct(bits: impl IntoIterator<Item = u64>) -> usize {
