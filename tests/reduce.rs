@@ -105,6 +105,26 @@ fn an_order_dependent_sum_is_caught() {
     let args = ["reduce", "--n", "100000", "--seed", "2", "--threads", "1", "-o", "r.h5"];
     let out = mpirun_with_fault(2, &args, dir.path(), "order-dependent-sum");
     assert_fails(&out, 1, "parahpc: error: the reproducible sum is not reproducible");
+    assert!(stderr(&out).contains("to reproduce: mpirun -n 2 parahpc reduce --n"), "{}", stderr(&out));
+    assert_no_files(dir.path());
+}
+
+#[test]
+fn a_wrong_reference_is_named_by_the_other_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mpirun_with_fault(
+        2,
+        &["reduce", "--n", "100003", "--seed", "5", "-o", "r.h5"],
+        dir.path(),
+        "corrupt-reference",
+    );
+    assert_fails(&out, 1, "validation failed: the exact references disagree");
+    let err = stderr(&out);
+    assert!(err.contains("Shewchuk's partials are the odd one out"), "{err}");
+    assert!(
+        err.contains("to reproduce: mpirun -n 2 parahpc reduce --n 100003 --data cancel --seed 5 --ranks 2 (revision "),
+        "{err}"
+    );
     assert_no_files(dir.path());
 }
 

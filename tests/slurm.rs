@@ -386,9 +386,8 @@ fn a_cancelled_job_leaves_a_valid_file_marked_incomplete() {
     assert!(state.contains("JobState=FAILED") && state.contains("ExitCode=143:0"), "{state}");
     let log = read(&log_path);
     assert!(log.contains("parahpc: error: stopped: SIGTERM received after 1 of 2 points"), "{log}");
-    // srun passes SIGTERM straight on: the file is written within half a second of it.
-    let after: f64 = log.split("written ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
-    assert!(after < 0.5, "written {after} s after the signal");
+    // How long the write took after the signal is the stop benchmark's number
+    // (scripts/bench-stop.sh), not this test's: it depends on the machine's load.
     let rows = check_incomplete(&dir.path().join(format!("parahpc-amdahl-{id}.h5")), "SIGTERM", 2);
     assert_eq!(rows, 1);
 }

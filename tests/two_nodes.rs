@@ -55,8 +55,7 @@ fn amdahl_sweeps_ranks_on_both_nodes() {
     assert_ne!(hostnames(&file)[0], hostnames(&file)[1]);
     let g = file.group("amdahl").unwrap();
     assert_eq!(column::<u64>(&g, "ranks"), [1, 2, 4]);
-    let f = f64_attr(&g, "serial_fraction_fit");
-    assert!((f - 0.1).abs() < 0.03, "fitted f = {f}");
+    check_amdahl_fit(&g);
 }
 
 #[test]

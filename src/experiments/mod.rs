@@ -46,6 +46,12 @@ pub trait Experiment: 'static {
     /// The report section for the files that hold this experiment's group; figures go to `dir`.
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 
+    /// Why an option given on the command line (`given(id)`, by its field name) would do nothing
+    /// beside the others, naming both; the command is then refused (exit 2). None by default.
+    fn idle_option(_args: &Self::Args, _given: &dyn Fn(&str) -> bool) -> Option<String> {
+        None
+    }
+
     /// The few figures its results are summed up by (the machine card, comparisons, the
     /// regression check); none by default.
     fn headlines(_file: &ResultsFile) -> Vec<Headline> {
@@ -86,6 +92,10 @@ impl<E: Experiment> Entry for Registered<E> {
 
     fn parse(&self, matches: &clap::ArgMatches) -> Result<Box<dyn Invocation>, clap::Error> {
         let args = <E::Args as clap::FromArgMatches>::from_arg_matches(matches)?;
+        let given = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        if let Some(why) = E::idle_option(&args, &given) {
+            return Err(clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, format!("{why}\n")));
+        }
         Ok(Box::new(Parsed::<E>(args)))
     }
 

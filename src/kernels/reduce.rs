@@ -319,6 +319,119 @@ pub fn compensated_sum(values: &[f64]) -> f64 {
         .value()
 }
 
+/// A third exact sum, sharing no code or layout with the other two: a plain two's-complement
+/// fixed-point integer of 64-bit limbs whose lowest bit is worth 2^-1074, every double added
+/// with its carry rippled at once, and rounded by its own code. Slow and simple: it arbitrates
+/// when the superaccumulator and Shewchuk's partials disagree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WideInt {
+    /// Least significant first: 2^-1074 up to 2^1024, and 192 bits of headroom for carries.
+    pub limbs: [u64; WIDE_LIMBS],
+    /// A NaN or an infinity was added: the sum is not a finite number.
+    pub not_finite: bool,
+}
+
+/// Limbs of a `WideInt`: 2098 bits of doubles, rounded up, plus headroom.
+pub const WIDE_LIMBS: usize = 36;
+
+impl Default for WideInt {
+    fn default() -> Self {
+        WideInt { limbs: [0; WIDE_LIMBS], not_finite: false }
+    }
+}
+
+impl WideInt {
+    /// Adds one double exactly.
+    pub fn add(&mut self, x: f64) {
+        if !x.is_finite() {
+            self.not_finite = true;
+            return;
+        }
+        let bits = x.to_bits();
+        let (field, fraction) = ((bits >> 52) & 0x7FF, bits & ((1 << 52) - 1));
+        // value = significand × 2^(position − 1074)
+        let (significand, position) = if field == 0 { (fraction, 0) } else { (fraction | 1 << 52, field - 1) };
+        if significand == 0 {
+            return;
+        }
+        let mut addend = [0u64; WIDE_LIMBS];
+        let (limb, shift) = ((position / 64) as usize, position % 64);
+        let wide = (significand as u128) << shift;
+        addend[limb] = wide as u64;
+        addend[limb + 1] = (wide >> 64) as u64;
+        if x < 0.0 {
+            negate(&mut addend);
+        }
+        self.add_limbs(&addend);
+    }
+
+    /// Adds another integer's limbs (another rank's sum).
+    pub fn add_limbs(&mut self, other: &[u64; WIDE_LIMBS]) {
+        let mut carry = false;
+        for (a, &b) in self.limbs.iter_mut().zip(other) {
+            let (s1, c1) = a.overflowing_add(b);
+            let (s2, c2) = s1.overflowing_add(u64::from(carry));
+            *a = s2;
+            carry = c1 || c2;
+        }
+    }
+
+    /// The sum rounded to the nearest double, ties to even; NaN when not finite.
+    pub fn round(&self) -> f64 {
+        if self.not_finite {
+            return f64::NAN;
+        }
+        let mut magnitude = self.limbs;
+        let negative = magnitude[WIDE_LIMBS - 1] >> 63 == 1;
+        if negative {
+            negate(&mut magnitude);
+        }
+        let bit = |i: usize| (magnitude[i / 64] >> (i % 64)) & 1;
+        let Some(top) = (0..WIDE_LIMBS * 64).rev().find(|&i| bit(i) == 1) else {
+            return 0.0;
+        };
+        let value = if top <= 52 {
+            // Below 2^-1021: a subnormal or the smallest normals, exact, whose bits are the integer.
+            f64::from_bits(magnitude[0])
+        } else {
+            let drop = top - 52;
+            let mut significand = (0..53).fold(0u64, |s, k| s | bit(drop + k) << k);
+            let half = bit(drop - 1) == 1;
+            let sticky = (0..drop - 1).any(|i| bit(i) == 1);
+            let mut low = drop;
+            if half && (sticky || significand & 1 == 1) {
+                significand += 1;
+                if significand == 1 << 53 {
+                    significand >>= 1;
+                    low += 1;
+                }
+            }
+            // The lowest kept bit is worth 2^(low − 1074): the biased exponent is low + 1.
+            let field = low as u64 + 1;
+            if field >= 0x7FF {
+                f64::INFINITY
+            } else {
+                f64::from_bits(field << 52 | (significand & ((1 << 52) - 1)))
+            }
+        };
+        if negative {
+            -value
+        } else {
+            value
+        }
+    }
+}
+
+/// Two's-complement negation of a limb array.
+fn negate(limbs: &mut [u64; WIDE_LIMBS]) {
+    let mut carry = true;
+    for l in limbs.iter_mut() {
+        let (v, c) = (!*l).overflowing_add(u64::from(carry));
+        *l = v;
+        carry = c;
+    }
+}
+
 /// Shewchuk's exact partials (arXiv, "Adaptive precision floating-point arithmetic", 1997):
 /// non-overlapping doubles whose exact sum is the exact sum of everything added.
 #[derive(Default, Debug, Clone)]
@@ -550,6 +663,55 @@ mod tests {
         let mut b = Binned::default();
         values.iter().for_each(|&x| b.add(x));
         b.finish()
+    }
+
+    #[test]
+    fn the_wide_integer_agrees_with_both_exact_sums_on_every_data_set_size_and_split() {
+        // The stress test of the references: sizes around the bins' flush and the carries, every
+        // data set, splits into uneven blocks merged in any order, one and three threads.
+        let pools: Vec<_> = [1, 3].map(|t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap()).into();
+        for data in [Data::Cancel, Data::Uniform, Data::Harmonic, Data::Tenths] {
+            for n in [0u64, 1, 2, 7, 2047, 2048, 2049, 65_537, 200_003] {
+                let values = data.block(n ^ 0x5eed, 0..n);
+                let reference = fsum(&values);
+                for split in [1, 2, 5, 16] {
+                    let mut wide = WideInt::default();
+                    for k in (0..split).rev() {
+                        let r = block_of(n, split, k);
+                        let mut part = WideInt::default();
+                        values[r.start as usize..r.end as usize].iter().for_each(|&x| part.add(x));
+                        wide.add_limbs(&part.limbs);
+                    }
+                    assert_eq!(wide.round().to_bits(), reference.to_bits(), "{data:?} n={n} split={split}");
+                }
+                for pool in &pools {
+                    assert_eq!(
+                        pool.install(|| exact_sum(&values)).round().to_bits(),
+                        reference.to_bits(),
+                        "{data:?} n={n}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_wide_integer_rounds_the_edges_of_the_doubles() {
+        let one = |xs: &[f64]| {
+            let mut w = WideInt::default();
+            xs.iter().for_each(|&x| w.add(x));
+            w.round()
+        };
+        let tiny = f64::from_bits(1);
+        assert_eq!(one(&[tiny, tiny, -tiny]).to_bits(), tiny.to_bits(), "subnormals are exact");
+        assert_eq!(one(&[f64::MAX, f64::MAX]), f64::INFINITY);
+        assert_eq!(one(&[f64::MAX, f64::MAX, -f64::MAX]), f64::MAX, "no overflow in between");
+        // 1 + 2^-53 is a tie: to even (1); one more bit below breaks it upwards.
+        assert_eq!(one(&[1.0, 2f64.powi(-53)]), 1.0);
+        assert_eq!(one(&[1.0, 2f64.powi(-53), 2f64.powi(-100)]), 1.0 + f64::EPSILON);
+        assert_eq!(one(&[-0.1, -0.2]), -0.30000000000000004);
+        assert!(one(&[1.0, f64::NAN]).is_nan());
+        assert_eq!(one(&[]), 0.0);
     }
 
     #[test]

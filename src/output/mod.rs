@@ -218,6 +218,7 @@ impl Recorder {
     /// otherwise, when a checkpoint is due, writes `results()` marked unfinished. One allreduce
     /// decides both, so every rank stops, or checkpoints, at the same step.
     pub fn step(&mut self, ctx: &RunContext, done: usize, results: impl FnOnce() -> Results) -> Outcome<Option<i32>> {
+        crate::run::signals::first_step_done();
         let due = ctx.is_root() && self.last.is_none_or(|t| t.elapsed() >= CHECKPOINT_INTERVAL);
         let mine = [crate::run::signals::received().unwrap_or(0), i32::from(due)];
         let mut any = [0, 0];

@@ -158,6 +158,52 @@ pub fn u64_attr(loc: &hdf5::Location, name: &str) -> u64 {
     loc.attr(name).unwrap().read_scalar::<u64>().unwrap()
 }
 
+/// Checks amdahl's derived figures against its own measured medians, recomputed here without
+/// the program's code: each speedup is the baseline median over the point's (strong), the
+/// serial fraction is the least-squares fit of T = a + b/n (f = a/(a+b)) or, weak, of
+/// Gustafson's S − n = f·(1 − n) through the origin, and the ceiling is 1/f. A program that
+/// fits, divides or rounds wrongly fails, whatever the machine's timings. Returns f.
+pub fn check_amdahl_fit(g: &hdf5::Group) -> f64 {
+    let read = |name: &str| g.dataset(name).unwrap().read_raw::<f64>().unwrap();
+    let workers: Vec<f64> = {
+        let (r, t) = (
+            g.dataset("ranks").unwrap().read_raw::<u64>().unwrap(),
+            g.dataset("threads").unwrap().read_raw::<u64>().unwrap(),
+        );
+        r.iter().zip(&t).map(|(r, t)| (r * t) as f64).collect()
+    };
+    let n: Vec<f64> = workers.iter().map(|w| w / workers[0]).collect();
+    let (median, speedup) = (read("time_median_s"), read("speedup"));
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12);
+    let f = if str_attr(g, "mode") == "weak" {
+        let num: f64 = n.iter().zip(&speedup).map(|(n, s)| (s - n) * (1.0 - n)).sum();
+        let den: f64 = n.iter().map(|n| (1.0 - n).powi(2)).sum();
+        assert!(f64_attr(g, "speedup_ceiling").is_infinite(), "no ceiling in weak mode");
+        num / den
+    } else {
+        for i in 0..n.len() {
+            assert!(
+                close(speedup[i], median[0] / median[i]),
+                "speedup {i}: {} against {}",
+                speedup[i],
+                median[0] / median[i]
+            );
+        }
+        let m = n.len() as f64;
+        let x: Vec<f64> = n.iter().map(|n| 1.0 / n).collect();
+        let (xbar, ybar) = (x.iter().sum::<f64>() / m, median.iter().sum::<f64>() / m);
+        let sxy: f64 = x.iter().zip(&median).map(|(x, y)| (x - xbar) * (y - ybar)).sum();
+        let b = sxy / x.iter().map(|x| (x - xbar).powi(2)).sum::<f64>();
+        let a = ybar - b * xbar;
+        let f = a / (a + b);
+        assert!(close(f64_attr(g, "speedup_ceiling"), 1.0 / f), "the ceiling is 1/f");
+        f
+    };
+    let fitted = f64_attr(g, "serial_fraction_fit");
+    assert!(close(fitted, f), "serial_fraction_fit {fitted}, the medians give {f}");
+    f
+}
+
 /// Opens a results file and checks it holds exactly the documented schema for `ranks` ranks and
 /// the expected sweep points; returns the file for further checks.
 pub fn check_schema(path: &Path, ranks: usize, points: &[(u64, u64)], extra_attributes: &[&str]) -> hdf5::File {
@@ -322,26 +368,21 @@ pub fn interrupt(cmd: &mut Command, dir: &Path, after: &str, signal: i32) -> (Op
     (code, log)
 }
 
-/// A tmpfs of `size` (e.g. "4k") mounted for a test, unmounted when dropped; `None`, with a line
-/// saying the test part was skipped, when this process cannot mount (not root).
+/// A tmpfs of `size` (e.g. "4k") mounted for a test, unmounted when dropped. A process that
+/// cannot mount (not root) fails the test that needs it: scripts/test.sh runs as root.
 pub struct Tmpfs(pub tempfile::TempDir);
 
 impl Tmpfs {
-    pub fn mount(size: &str, options: &str) -> Option<Tmpfs> {
+    pub fn mount(size: &str, options: &str) -> Tmpfs {
         let dir = tempfile::tempdir().unwrap();
         let opts = if options.is_empty() { format!("size={size}") } else { format!("size={size},{options}") };
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &opts, "tmpfs", dir.path().to_str().unwrap()])
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            Some(Tmpfs(dir))
-        } else {
-            eprintln!(
-                "SKIPPED: cannot mount a {size} tmpfs here (needs root); the full file system case was not tested"
-            );
-            None
-        }
+        let status =
+            Command::new("mount").args(["-t", "tmpfs", "-o", &opts, "tmpfs", dir.path().to_str().unwrap()]).status();
+        assert!(
+            status.as_ref().is_ok_and(|s| s.success()),
+            "cannot mount a {size} tmpfs here ({status:?}): this test needs root, as scripts/test.sh runs it"
+        );
+        Tmpfs(dir)
     }
 
     pub fn path(&self) -> &Path {

@@ -97,6 +97,12 @@ impl Experiment for Amdahl {
         },
     ];
 
+    fn idle_option(args: &AmdahlArgs, given: &dyn Fn(&str) -> bool) -> Option<String> {
+        (given("array_bytes") && args.kernel != KernelKind::Stream).then(|| {
+            format!("--array-bytes sizes the stream kernel's arrays: it does nothing with --kernel {}", args.kernel.name())
+        })
+    }
+
     fn common(args: &AmdahlArgs) -> &CommonArgs {
         &args.common
     }

@@ -18,9 +18,9 @@ pub enum Buffers {
 #[command(long_about = "Message passing, measured: what a message between ranks costs, and what collectives cost.\n\n\
     The lesson: NUMA machines and clusters are programmed by message passing, and what a message \
     costs decides what is worth distributing. With the OSU micro-benchmarks' method and iteration \
-    counts by default, comm measures ping-pong latency (half a round trip; percentiles of every \
-    iteration as OSU's -z), uni-directional bandwidth (windows of 64 non-blocking sends from one \
-    buffer into one buffer, as osu_bw; --buffers multiple gives each message its own, --off-cache \
+    counts by default, comm measures ping-pong latency (half a round trip; percentiles of a \
+    sampled pass as OSU's -z), uni-directional bandwidth (windows of 64 non-blocking sends from one \
+    buffer, each into its own receive slot, as osu_bw; --buffers multiple gives each message its own, --off-cache \
     makes every message cache-cold as IMB's -off_cache) and bi-directional bandwidth, for message sizes in powers of two, between rank 0 and \
     its nearest and its farthest rank (on several nodes: an intra-node and an inter-node pair). \
     It fits Hockney's model t = α + n/β to the ping-pong times: latency α, bandwidth β, and \
@@ -62,14 +62,15 @@ pub struct CommArgs {
     #[arg(long, value_name = "W", default_value_t = 64, value_parser = parse_count)]
     pub window: usize,
 
-    /// Buffers of a bandwidth window: one send and one receive buffer for all its messages, as
-    /// OSU does by default, or one per message
+    /// Buffers of a bandwidth window: one send buffer for all its messages, as OSU does by
+    /// default, or one per message (receives always land in a slot each)
     #[arg(long, value_enum, default_value_t = Buffers::Single)]
     pub buffers: Buffers,
 
     /// Every message (ping-pong and window) from and into the next buffer of rings spanning twice
-    /// the last-level cache, so that it starts cache-cold (IMB's -off_cache)
-    #[arg(long)]
+    /// the last-level cache, so that it starts cache-cold (IMB's -off_cache); places every
+    /// message itself, so --buffers does nothing beside it
+    #[arg(long, conflicts_with = "buffers")]
     pub off_cache: bool,
 
     /// Also measure the small-message latency between every pair of ranks (a rank × rank matrix)

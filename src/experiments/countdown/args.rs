@@ -30,7 +30,7 @@ pub struct CountdownArgs {
     pub repeat: usize,
 
     /// One countdown per worker (ranks × threads) instead of --repeat
-    #[arg(long)]
+    #[arg(long, conflicts_with = "repeat")]
     pub scale: bool,
 
     /// Timed runs per mode (min/median/max reported)

@@ -60,6 +60,11 @@ impl Experiment for Gemm {
         ],
     }];
 
+    fn idle_option(args: &GemmArgs, given: &dyn Fn(&str) -> bool) -> Option<String> {
+        (given("naive_max_n") && !args.implementations.contains(&GemmImpl::Naive))
+            .then(|| "--naive-max-n bounds the naive loop: it does nothing with an --impl list without naive".into())
+    }
+
     fn common(args: &GemmArgs) -> &CommonArgs {
         &args.common
     }

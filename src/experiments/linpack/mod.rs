@@ -74,6 +74,11 @@ impl Experiment for Linpack {
         ],
     }];
 
+    fn idle_option(args: &LinpackArgs, given: &dyn Fn(&str) -> bool) -> Option<String> {
+        (given("memory_fraction") && !args.n.contains(&Order::Auto))
+            .then(|| "--memory-fraction sizes --n auto: it does nothing with an --n list without auto".into())
+    }
+
     fn common(args: &LinpackArgs) -> &CommonArgs {
         &args.common
     }

@@ -88,6 +88,13 @@ impl Experiment for Pool {
         },
     ];
 
+    fn idle_option(args: &PoolArgs, given: &dyn Fn(&str) -> bool) -> Option<String> {
+        let spin = ["spin_us", "random_spin"].into_iter().find(|id| given(id));
+        (args.task != PoolTask::SpinUs).then_some(spin).flatten().map(|id| {
+            format!("--{} shapes spin-us tasks: it does nothing with --task {}", id.replace('_', "-"), args.task.name())
+        })
+    }
+
     fn common(args: &PoolArgs) -> &CommonArgs {
         &args.common
     }

@@ -14,7 +14,7 @@ use std::os::raw::{c_int, c_void};
 use std::path::Path;
 
 use crate::cli::{CommonArgs, ThreadRequest};
-use crate::kernels::reduce::{self as k, ExactSum, Partials, WORDS};
+use crate::kernels::reduce::{self as k, ExactSum, Partials, WideInt, WIDE_LIMBS, WORDS};
 use crate::model::stats::Summary;
 use crate::mpi::paced::{self, Pacer};
 use crate::output::schema::{field, Group};
@@ -217,20 +217,24 @@ fn sum(method: Method, sub: &SimpleCommunicator, pool: &rayon::ThreadPool, block
     }
 }
 
-/// The exact sum of the whole data set and Σ|x|, by an independent algorithm: every rank
-/// computes Shewchuk's partials of its block, the partials are gathered, and their sum rounded.
+/// The exact sum of the whole data set and Σ|x|, by two algorithms independent of the measured
+/// ones and of each other: every rank computes Shewchuk's partials and a wide fixed-point integer
+/// of its block, both are gathered and their sums rounded. Where the two disagree, the
+/// superaccumulator (the reproducible method's) arbitrates, and the run fails naming the odd one
+/// out and how to reproduce it.
 fn reference(ctx: &RunContext, args: &ReduceArgs) -> Outcome<(f64, f64)> {
     /// Non-overlapping doubles span at most 2098 bits: never more than 40 partials.
     const MAX_PARTIALS: usize = 64;
     let range = k::block_of(args.n, ctx.size as u64, ctx.rank as u64);
-    let (mut partials, mut magnitudes) = (Partials::default(), 0.0);
-    for i in range {
+    let (mut partials, mut wide, mut magnitudes) = (Partials::default(), WideInt::default(), 0.0);
+    for i in range.clone() {
         // A stop signal cuts the reference short: the caller learns it right after.
         if i % (1 << 20) == 0 && crate::run::signals::received().is_some() {
             break;
         }
         let x = args.data.value(args.seed, i);
         partials.add(x);
+        wide.add(x);
         magnitudes += x.abs();
     }
     let mut mine = [0.0; MAX_PARTIALS];
@@ -239,13 +243,71 @@ fn reference(ctx: &RunContext, args: &ReduceArgs) -> Outcome<(f64, f64)> {
     ctx.world.all_gather_into(&mine[..], &mut all[..]);
     let mut total = Partials::default();
     all.iter().for_each(|&x| total.add(x));
+    // Test hook: one reference off by one unit in the last place, which the others must name.
+    let by_partials = if crate::run::failure::injected("corrupt-reference") {
+        f64::from_bits(total.round().to_bits() + 1)
+    } else {
+        total.round()
+    };
+    let by_wide = {
+        let mut mine = [0u64; WIDE_LIMBS + 1];
+        mine[..WIDE_LIMBS].copy_from_slice(&wide.limbs);
+        mine[WIDE_LIMBS] = u64::from(wide.not_finite);
+        let mut all = vec![0u64; (WIDE_LIMBS + 1) * ctx.size];
+        ctx.world.all_gather_into(&mine[..], &mut all[..]);
+        let mut total = WideInt::default();
+        for rank in all.chunks_exact(WIDE_LIMBS + 1) {
+            total.add_limbs(rank[..WIDE_LIMBS].try_into().expect("WIDE_LIMBS limbs"));
+            total.not_finite |= rank[WIDE_LIMBS] != 0;
+        }
+        total.round()
+    };
     let mut sum_of_magnitudes = 0.0;
     ctx.world.all_reduce_into(&magnitudes, &mut sum_of_magnitudes, SystemOperation::sum());
-    let exact = total.round();
-    if !exact.is_finite() {
+    if by_wide.is_nan() || by_partials.is_infinite() || by_wide.is_infinite() {
         return Err(Failure::usage(format!("the sum of the {} data set overflows: choose another", args.data.name())));
     }
-    Ok((exact, sum_of_magnitudes))
+    if by_partials.to_bits() != by_wide.to_bits() {
+        let by_superaccumulator = {
+            let mut local = ExactSum::default();
+            range.for_each(|i| local.add(args.data.value(args.seed, i)));
+            let mut all = vec![0i64; WORDS * ctx.size];
+            ctx.world.all_gather_into(&local.to_words()[..], &mut all[..]);
+            let mut words = [0i64; WORDS];
+            all.chunks_exact(WORDS).for_each(|w| ExactSum::add_words(&mut words, w));
+            ExactSum::from_words(&words).round()
+        };
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
+        let verdict = if same(by_superaccumulator, by_wide) {
+            "Shewchuk's partials are the odd one out"
+        } else if same(by_superaccumulator, by_partials) {
+            "the wide integer is the odd one out"
+        } else {
+            "all three differ"
+        };
+        return Err(Failure::failed(format!(
+            "validation failed: the exact references disagree: Shewchuk's partials give {by_partials:e} ({:#018x}), a \
+             wide fixed-point integer {by_wide:e} ({:#018x}), the superaccumulator {by_superaccumulator:e} ({:#018x}): \
+             {verdict}; to reproduce: {}",
+            by_partials.to_bits(),
+            by_wide.to_bits(),
+            by_superaccumulator.to_bits(),
+            reproduce(args, ctx.size, None)
+        )));
+    }
+    Ok((by_partials, sum_of_magnitudes))
+}
+
+/// The command line that reproduces a point's data, split and build.
+fn reproduce(args: &ReduceArgs, ranks: usize, threads: Option<usize>) -> String {
+    let threads = threads.map_or(String::new(), |t| format!(" --threads {t} --thread-counts {t}"));
+    format!(
+        "mpirun -n {ranks} parahpc reduce --n {} --data {} --seed {}{threads} --ranks {ranks} (revision {})",
+        args.n,
+        args.data.name(),
+        args.seed,
+        env!("PARAHPC_GIT_REVISION")
+    )
 }
 
 fn plan(ctx: &RunContext, args: &ReduceArgs) -> Result<Vec<(usize, usize)>, String> {
@@ -351,7 +413,7 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
         }
         // Rank 0 holds the results; every rank learns its verdict.
         let first = rows.len().saturating_sub(METHODS.len());
-        ctx.agree(rows[first..].iter().try_for_each(|row| check(row, exact, bound)))?;
+        ctx.agree(rows[first..].iter().try_for_each(|row| check(row, exact, bound, args)))?;
         progress.advance();
         let done = points.iter().position(|&p| p == (ranks, threads)).unwrap() + 1;
         if let Some(signal) = recorder.step(ctx, done, || tables(&rows, None))? {
@@ -377,21 +439,25 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
 }
 
 /// Fails the run when the reproducible sum is not the exact one, or any sum is outside the bound.
-fn check(row: &Row, exact: f64, bound: f64) -> Outcome<()> {
+/// The exact sum is the one two independent algorithms agreed on (`reference`): the method is the
+/// side that is wrong, and the message says how to reproduce its point.
+fn check(row: &Row, exact: f64, bound: f64, args: &ReduceArgs) -> Outcome<()> {
     for &b in &row.bits {
         let x = f64::from_bits(b);
         let point = format!("{} rank(s) × {} thread(s)", row.ranks, row.threads);
+        let again = reproduce(args, row.ranks, Some(row.threads));
         if row.method == Method::Reproducible && b != exact.to_bits() {
             return Err(Failure::failed(format!(
                 "the reproducible sum is not reproducible: {point} gave {x:e} ({b:#018x}), the exact sum rounded is \
-                 {exact:e} ({:#018x})",
+                 {exact:e} ({:#018x}, Shewchuk's partials and a wide integer agree); to reproduce: {again}",
                 exact.to_bits()
             )));
         }
         if (x - exact).abs() > bound || x.is_nan() {
             return Err(Failure::failed(format!(
-                "the {} sum at {point} is {x:e}, {:e} from the exact sum {exact:e}: beyond the worst-case bound {bound:e}; \
-                 values were lost or counted twice",
+                "the {} sum at {point} is {x:e}, {:e} from the exact sum {exact:e} (Shewchuk's partials and a wide \
+                 integer agree): beyond the worst-case bound {bound:e}; values were lost or counted twice; to \
+                 reproduce: {again}",
                 row.method.name(),
                 (x - exact).abs()
             )));
