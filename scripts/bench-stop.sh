@@ -30,7 +30,7 @@ for c in "${cases[@]}"; do
   for _ in 1 2 3; do
     rm -f stop.h5 stop.log
     # shellcheck disable=SC2086
-    "$bin" $c -o stop.h5 2>stop.log &
+    "$bin" $c -o stop.h5 >/dev/null 2>stop.log &
     pid=$!
     until grep -q "started on" stop.log 2>/dev/null; do sleep 0.05; done
     sleep 1

@@ -258,3 +258,37 @@ fn bank_balance_is_reached_by_rma_across_nodes() {
     assert!(str_attr(&g, "window_error").contains("OMPI_MCA_osc=pt2pt"));
     assert_eq!(strings(&g.dataset("mode").unwrap()).len(), 4);
 }
+
+/// A slow network: without `mpi_yield_when_idle` a message between the emulated nodes waits for
+/// the next timer tick, 4 ms (docs/two-nodes.md), where counts sized for one node take minutes.
+const SLOW: [&str; 3] = ["--mca", "mpi_yield_when_idle", "0"];
+
+#[test]
+#[ignore = "needs the emulated two-node cluster (scripts/test.sh, as root)"]
+fn on_a_slow_network_the_suite_keeps_its_budget_and_answers_a_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every loop of messages is paced by its measured time (src/mpi/paced.rs): the budget holds.
+    let start = std::time::Instant::now();
+    let out = mpirun_two_nodes(4, &SLOW, &["suite", "--budget", "2m", "-q", "-o", "s.h5"], &[], dir.path());
+    let took = start.elapsed().as_secs_f64();
+    assert!(took <= 1.1 * 120.0, "a 2-minute suite took {took:.0} s on the slow network:\n{}", stderr(&out));
+    let file = hdf5::File::open(dir.path().join("s.h5")).unwrap();
+    assert_eq!(u64_attr(&file, "incomplete"), 0);
+    assert_eq!(strings(&file.dataset("suite/experiment").unwrap()).len(), 14);
+
+    // A SIGTERM to mpirun inside comm's loops: answered before mpirun's SIGKILL, the file kept.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/two-nodes.sh");
+    let mut cmd = std::process::Command::new(script);
+    cmd.args(["mpirun", "-n", "4"]).args(SLOW).arg(env!("CARGO_BIN_EXE_parahpc"));
+    cmd.args(["suite", "--budget", "2m", "-o", "t.h5"]);
+    let mut run = Running::start(&mut cmd, dir.path());
+    run.wait_for("suite: 2 of 14: comm");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    run.signal(libc::SIGTERM);
+    let (_, log, _) = run.finish();
+    let file = hdf5::File::open(dir.path().join("t.h5")).unwrap_or_else(|e| panic!("{e}\n{log}"));
+    assert_eq!(u64_attr(&file, "incomplete"), 1);
+    let reason = str_attr(&file, "incomplete_reason");
+    assert!(reason.starts_with("SIGTERM received during comm"), "{reason}\n{log}");
+    file.group("amdahl").expect("the experiment completed before the stop is kept");
+}
