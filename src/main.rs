@@ -8,9 +8,11 @@ mod machine;
 mod model;
 // Our MPI plumbing; the rsmpi crate is `::mpi` in this file.
 mod mpi;
+mod options;
 mod output;
 mod report;
 mod run;
+mod tools;
 
 use ::mpi::traits::*;
 use ::mpi::Threading;
@@ -49,8 +51,8 @@ fn run(world: ::mpi::topology::SimpleCommunicator, cli: &Cli, thread_level: Thre
     match cli {
         Cli::Experiment(e) => RunContext::new(world, e.threads(), thread_level).and_then(|ctx| e.run(&ctx)),
         _ if world.rank() != 0 => Ok(()),
-        Cli::Report(args) => report::run(args),
-        Cli::Schema(args) => output::schema::print(args).map_err(failure::Failure::usage),
+        Cli::Report(args) => tools::report::run(args),
+        Cli::Schema(args) => tools::schema::print(args).map_err(failure::Failure::usage),
     }
 }
 
@@ -82,7 +84,7 @@ fn main() {
                         let _ = e.print();
                     }
                     // One line that names the problem, like every other parahpc error.
-                    _ => eprintln!("parahpc: {}", cli::one_line_error(&e)),
+                    _ => eprintln!("parahpc: {}", options::one_line_error(&e)),
                 }
             }
             e.exit_code()

@@ -7,8 +7,8 @@
 //! `registry!`, its tests (tests/<name>.rs), job script (jobs/<name>.sbatch) and doc page
 //! (docs/<name>.md).
 
-use crate::cli::{CommonArgs, ThreadRequest};
 use crate::mpi::rma::Reach;
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::output::{self, files::OutputPlan, schema::Group, AttrValue, Recorder, Results};
 use crate::report::{document::Block, headline::Headline, load::ResultsFile};
 use crate::run::context::RunContext;

@@ -2,7 +2,7 @@
 //! free space, and writing each version of a file under a temporary name that is renamed over
 //! the last one only once it is whole.
 
-use crate::cli::CommonArgs;
+use crate::options::CommonArgs;
 use crate::run::context::RunContext;
 use crate::run::failure::{Failure, Outcome};
 use std::io::Write;

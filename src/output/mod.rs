@@ -303,9 +303,55 @@ impl Recorder {
     }
 }
 
+/// Provenance recorded as root attributes of every results file.
+fn provenance(ctx: &RunContext) -> Vec<(&'static str, AttrValue)> {
+    let mpi_library = mpi::environment::library_version().unwrap_or_default();
+    let (h5_major, h5_minor, h5_release) = hdf5::library_version();
+    let mut attrs = vec![
+        ("parahpc_version", AttrValue::Str(env!("CARGO_PKG_VERSION").into())),
+        ("git_revision", AttrValue::Str(env!("PARAHPC_GIT_REVISION").into())),
+        ("rustc_version", AttrValue::Str(env!("PARAHPC_RUSTC_VERSION").into())),
+        ("command_line", AttrValue::Str(ctx.command_line.clone())),
+        ("start_time", AttrValue::Str(ctx.start_time.format("%Y-%m-%dT%H:%M:%SZ").to_string())),
+        // The MPI library's string is C-style: cut at the first NUL, drop the newline.
+        ("mpi_library", AttrValue::Str(library_line(&mpi_library))),
+        ("mpi_thread_level", AttrValue::Str(format!("{:?}", ctx.thread_level).to_lowercase())),
+        ("hdf5_library", AttrValue::Str(format!("{h5_major}.{h5_minor}.{h5_release}"))),
+        ("blas_library", AttrValue::Str(crate::machine::blas::config())),
+        ("world_size", AttrValue::U64(ctx.size as u64)),
+        ("nodes", AttrValue::U64(ctx.nodes as u64)),
+        ("threads_per_rank", AttrValue::U64(ctx.threads as u64)),
+        ("threads_source", AttrValue::Str(ctx.threads_source.into())),
+    ];
+    // Under SLURM, the job as the scheduler saw it.
+    for (variable, attribute) in SLURM_VARIABLES {
+        if let Ok(value) = std::env::var(variable) {
+            attrs.push((attribute, AttrValue::Str(value)));
+        }
+    }
+    attrs
+}
+
+/// The MPI library's version string on one line: C-style, it ends at the first NUL, and MPICH's
+/// spreads over lines and tabs ("MPICH Version:\t4.0.2\nMPICH Release date: ...").
+fn library_line(raw: &str) -> String {
+    raw.split('\0').next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// SLURM's description of the job, recorded where present (root attribute names on the right).
+const SLURM_VARIABLES: [(&str, &str); 7] = [
+    ("SLURM_JOB_ID", "slurm_job_id"),
+    ("SLURM_JOB_NAME", "slurm_job_name"),
+    ("SLURM_JOB_NODELIST", "slurm_job_nodelist"),
+    ("SLURM_JOB_NUM_NODES", "slurm_job_num_nodes"),
+    ("SLURM_NTASKS", "slurm_ntasks"),
+    ("SLURM_CPUS_PER_TASK", "slurm_cpus_per_task"),
+    ("SLURM_JOB_PARTITION", "slurm_job_partition"),
+];
+
 /// Root attributes: the run's provenance and whether the results are complete.
 fn root_attributes(ctx: &RunContext, incomplete: Option<String>) -> Vec<(&'static str, AttrValue)> {
-    let mut attrs = ctx.provenance();
+    let mut attrs = provenance(ctx);
     attrs.push(("incomplete", AttrValue::U64(incomplete.is_some() as u64)));
     attrs.push(("incomplete_reason", AttrValue::Str(incomplete.unwrap_or_default())));
     attrs
@@ -343,4 +389,18 @@ fn gather(ctx: &RunContext, per_rank: &[PerRankRows]) -> Outcome<Vec<h5::Matrix>
         }
     }
     Ok(matrices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_versions_fit_on_one_line() {
+        assert_eq!(
+            library_line("MPICH Version:\t4.0.2\nMPICH Release date:\tThu\n\0junk"),
+            "MPICH Version: 4.0.2 MPICH Release date: Thu"
+        );
+        assert_eq!(library_line("Open MPI v4.1.4, package: Debian\n"), "Open MPI v4.1.4, package: Debian");
+    }
 }

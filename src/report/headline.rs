@@ -1,8 +1,8 @@
 //! Headline figures: the few numbers each experiment's file is summed up by. They make the
 //! machine card that opens the report of a suite file, the side-by-side table when several files
-//! are reported together, and the regression check against a reference file.
+//! are reported together, and the regression check against a reference file (`tools::compare`).
 
-use super::load::{Group, ResultsFile};
+use super::load::Group;
 
 /// Which way a figure gets better, for the regression check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,19 +56,6 @@ pub fn number(group: &Group, name: &str) -> Option<f64> {
         Some(super::load::Value::Number(n)) => Some(*n),
         _ => None,
     }
-}
-
-/// Every experiment's headlines in `file`: the node first, then the registry's order.
-pub fn of(file: &ResultsFile) -> Vec<Headline> {
-    let node_first = |e: &&&dyn crate::experiments::Entry| e.name() != "topology";
-    let mut experiments: Vec<&&dyn crate::experiments::Entry> = crate::experiments::ALL.iter().collect();
-    experiments.sort_by_key(node_first);
-    experiments
-        .into_iter()
-        .filter(|e| file.groups.contains_key(e.name()))
-        .flat_map(|e| e.headlines(file))
-        .filter(|h| h.value.is_finite())
-        .collect()
 }
 
 /// A figure that fell behind the reference by more than `tolerance` (0.1 for 10 %): its name,

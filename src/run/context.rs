@@ -1,10 +1,9 @@
 //! The run context every experiment shares: communicators, where each rank runs and how many
 //! threads it uses, and the provenance recorded with every result.
 
-use crate::cli::ThreadRequest;
 use crate::machine::affinity;
 use crate::mpi::collective::{agree, all_gather_strings, broadcast_from};
-use crate::output::AttrValue;
+use crate::options::ThreadRequest;
 use crate::run::failure::{Failure, Outcome};
 use chrono::{DateTime, TimeZone, Utc};
 use mpi::topology::SimpleCommunicator;
@@ -167,57 +166,11 @@ impl RunContext {
             ));
         }
     }
-
-    /// Provenance recorded as root attributes of every results file.
-    pub fn provenance(&self) -> Vec<(&'static str, AttrValue)> {
-        let mpi_library = mpi::environment::library_version().unwrap_or_default();
-        let (h5_major, h5_minor, h5_release) = hdf5::library_version();
-        let mut attrs = vec![
-            ("parahpc_version", AttrValue::Str(env!("CARGO_PKG_VERSION").into())),
-            ("git_revision", AttrValue::Str(env!("PARAHPC_GIT_REVISION").into())),
-            ("rustc_version", AttrValue::Str(env!("PARAHPC_RUSTC_VERSION").into())),
-            ("command_line", AttrValue::Str(self.command_line.clone())),
-            ("start_time", AttrValue::Str(self.start_time.format("%Y-%m-%dT%H:%M:%SZ").to_string())),
-            // The MPI library's string is C-style: cut at the first NUL, drop the newline.
-            ("mpi_library", AttrValue::Str(library_line(&mpi_library))),
-            ("mpi_thread_level", AttrValue::Str(format!("{:?}", self.thread_level).to_lowercase())),
-            ("hdf5_library", AttrValue::Str(format!("{h5_major}.{h5_minor}.{h5_release}"))),
-            ("blas_library", AttrValue::Str(crate::machine::blas::config())),
-            ("world_size", AttrValue::U64(self.size as u64)),
-            ("nodes", AttrValue::U64(self.nodes as u64)),
-            ("threads_per_rank", AttrValue::U64(self.threads as u64)),
-            ("threads_source", AttrValue::Str(self.threads_source.into())),
-        ];
-        // Under SLURM, the job as the scheduler saw it.
-        for (variable, attribute) in SLURM_VARIABLES {
-            if let Ok(value) = std::env::var(variable) {
-                attrs.push((attribute, AttrValue::Str(value)));
-            }
-        }
-        attrs
-    }
-}
-
-/// The MPI library's version string on one line: C-style, it ends at the first NUL, and MPICH's
-/// spreads over lines and tabs ("MPICH Version:\t4.0.2\nMPICH Release date: ...").
-fn library_line(raw: &str) -> String {
-    raw.split('\0').next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 pub fn gib(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 30) as f64
 }
-
-/// SLURM's description of the job, recorded where present (root attribute names on the right).
-const SLURM_VARIABLES: [(&str, &str); 7] = [
-    ("SLURM_JOB_ID", "slurm_job_id"),
-    ("SLURM_JOB_NAME", "slurm_job_name"),
-    ("SLURM_JOB_NODELIST", "slurm_job_nodelist"),
-    ("SLURM_JOB_NUM_NODES", "slurm_job_num_nodes"),
-    ("SLURM_NTASKS", "slurm_ntasks"),
-    ("SLURM_CPUS_PER_TASK", "slurm_cpus_per_task"),
-    ("SLURM_JOB_PARTITION", "slurm_job_partition"),
-];
 
 /// Threads per rank: `--threads`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else this
 /// rank's CPUs divided among the `sharing` node-local ranks bound to the same CPUs.
@@ -278,15 +231,6 @@ mod tests {
         assert_eq!(resolve_threads(None, &none, 2, 9), Ok((1, "cpu binding")));
         let bad = env_of(&[("RAYON_NUM_THREADS", "zero")]);
         assert!(resolve_threads(None, &bad, 16, 1).unwrap_err().contains("RAYON_NUM_THREADS"));
-    }
-
-    #[test]
-    fn library_versions_fit_on_one_line() {
-        assert_eq!(
-            library_line("MPICH Version:\t4.0.2\nMPICH Release date:\tThu\n\0junk"),
-            "MPICH Version: 4.0.2 MPICH Release date: Thu"
-        );
-        assert_eq!(library_line("Open MPI v4.1.4, package: Debian\n"), "Open MPI v4.1.4, package: Debian");
     }
 
     #[test]

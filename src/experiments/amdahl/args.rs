@@ -1,6 +1,6 @@
 //! `parahpc amdahl`: its command line.
 
-use crate::cli::{CommonArgs, ThreadArgs, parse_bytes, parse_count, parse_fraction, parse_seconds};
+use crate::options::{CommonArgs, ThreadArgs, parse_bytes, parse_count, parse_fraction, parse_seconds};
 use clap::{Args, ValueEnum};
 
 /// Amdahl's law, measured: the strong-scaling curve of this machine in one launch.

@@ -10,7 +10,7 @@ use mpi::traits::*;
 use std::ops::Range;
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::{
     self,
     sleep::Sleep,

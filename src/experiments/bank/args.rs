@@ -1,6 +1,6 @@
 //! `parahpc bank`: its command line.
 
-use crate::cli::{CommonArgs, parse_count, parse_iterations};
+use crate::options::{CommonArgs, parse_count, parse_iterations};
 use clap::{Args};
 
 /// Races and locks: transfers onto one bank balance by threads and by ranks.

@@ -10,7 +10,7 @@ use mpi::traits::*;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::bank::{lost_transfers, pause, run_threads, Guard};
 use crate::model::stats::Summary;
 use crate::mpi::rma::{Cell, Lock};

@@ -1,6 +1,6 @@
 //! `parahpc comm`: its command line.
 
-use crate::cli::{parse_bytes, parse_bytes_or_zero, parse_count, CommonArgs};
+use crate::options::{parse_bytes, parse_bytes_or_zero, parse_count, CommonArgs};
 use clap::{Args, ValueEnum};
 
 /// Where a bandwidth window's messages come from and go to.

@@ -10,7 +10,7 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::model::hockney::{self, Hockney};
 use crate::model::stats::Summary;
 use crate::mpi::message::{self, first_mismatch};

@@ -1,6 +1,6 @@
 //! `parahpc countdown`: its command line.
 
-use crate::cli::{CommonArgs, ThreadArgs, parse_count, parse_iterations};
+use crate::options::{CommonArgs, ThreadArgs, parse_count, parse_iterations};
 use clap::{Args};
 
 /// The GIL experiment: counting down, serially, with threads, with ranks, with both.

@@ -1,6 +1,6 @@
 //! `parahpc falseshare`: its command line.
 
-use crate::cli::{CommonArgs, ThreadArgs, parse_count, parse_iterations};
+use crate::options::{CommonArgs, ThreadArgs, parse_count, parse_iterations};
 use clap::{Args};
 
 /// Cache-line invalidation: private counters that share a line slow each other down.

@@ -8,7 +8,7 @@ use mpi::traits::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::falseshare::{check, increment, Packed, Padded};
 use crate::machine::affinity;
 use crate::machine::topology::Topology;

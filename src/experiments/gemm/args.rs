@@ -1,6 +1,6 @@
 //! `parahpc gemm`: its command line.
 
-use crate::cli::{CommonArgs, ThreadArgs, parse_count, parse_seconds};
+use crate::options::{CommonArgs, ThreadArgs, parse_count, parse_seconds};
 use clap::{Args, ValueEnum};
 
 /// Dense matrix multiply: the textbook loop, a cache-blocked one, BLAS, and SUMMA over ranks.

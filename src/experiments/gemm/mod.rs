@@ -10,7 +10,7 @@ use mpi::topology::{Color, SimpleCommunicator};
 use mpi::traits::*;
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::gemm::{self, split, RESIDUAL_THRESHOLD};
 use crate::model::stats::Summary;
 use crate::output::schema::{field, Group};

@@ -1,6 +1,6 @@
 //! `parahpc linpack`: its command line.
 
-use crate::cli::{parse_count, parse_fraction, parse_seconds, CommonArgs, ThreadArgs};
+use crate::options::{parse_count, parse_fraction, parse_seconds, CommonArgs, ThreadArgs};
 use clap::Args;
 
 /// Linpack, the Top500's benchmark: Ax = b by LU with partial pivoting, HPL's algorithm over MPI

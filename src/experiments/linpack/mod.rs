@@ -10,7 +10,7 @@ use mpi::collective::SystemOperation;
 use mpi::traits::*;
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::{gemm, linpack as k};
 use crate::model::stats::Summary;
 use crate::output::schema::{field, Group};

@@ -1,6 +1,6 @@
 //! `parahpc memlat`: its command line.
 
-use crate::cli::{CommonArgs, parse_bytes, parse_count};
+use crate::options::{CommonArgs, parse_bytes, parse_count};
 use clap::{Args};
 
 /// Memory latency by working-set size: the cache levels as steps, DRAM at the top.

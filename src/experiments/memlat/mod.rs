@@ -7,7 +7,7 @@ mod report;
 use mpi::traits::*;
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::memlat::{break_cycle, chase, cycle, plateaus, Node};
 use crate::machine::topology::Topology;
 use crate::output::console::format_bytes as bytes;

@@ -1,6 +1,6 @@
 //! `parahpc pool`: its command line.
 
-use crate::cli::{CommonArgs, ThreadArgs, parse_count, parse_iterations};
+use crate::options::{CommonArgs, ThreadArgs, parse_count, parse_iterations};
 use clap::{Args, ValueEnum};
 
 /// A task farm: the ranks take chunks of tasks from rank 0, which checks every result.

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::pool::{static_chunks, Collector, Schedule, Task};
 use crate::model::stats::Summary;
 use crate::mpi::rma::{Cell, Epoch, Lock, Reach};

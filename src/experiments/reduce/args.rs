@@ -1,6 +1,6 @@
 //! `parahpc reduce`: its command line.
 
-use crate::cli::{parse_count, parse_iterations, CommonArgs, ThreadArgs};
+use crate::options::{parse_count, parse_iterations, CommonArgs, ThreadArgs};
 use crate::kernels::reduce::Data;
 use clap::Args;
 

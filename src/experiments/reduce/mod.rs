@@ -13,7 +13,7 @@ use mpi::traits::*;
 use std::os::raw::{c_int, c_void};
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::reduce::{self as k, ExactSum, Partials, WideInt, WIDE_LIMBS, WORDS};
 use crate::model::stats::Summary;
 use crate::mpi::paced::{self, Pacer};

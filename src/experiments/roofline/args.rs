@@ -1,6 +1,6 @@
 //! `parahpc roofline`: its command line.
 
-use crate::cli::{parse_bytes, parse_count, CommonArgs, ThreadArgs};
+use crate::options::{parse_bytes, parse_count, CommonArgs, ThreadArgs};
 use clap::Args;
 
 /// The roofline: how fast this core computes, how fast each memory level feeds it, and where

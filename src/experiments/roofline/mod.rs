@@ -10,7 +10,7 @@ use mpi::traits::*;
 use std::hint::black_box;
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::peak::{Precision, Unit};
 use crate::kernels::simd::{self, Isa, Kernel, Variant};
 use crate::kernels::{gemm, stream};

@@ -1,6 +1,6 @@
 //! `parahpc simd`: its command line.
 
-use crate::cli::{CommonArgs, parse_bytes, parse_count};
+use crate::options::{CommonArgs, parse_bytes, parse_count};
 use clap::{Args, ValueEnum};
 
 /// SIMD, the parallelism inside one core: scalar, compiler-vectorised and explicit vector code.

@@ -9,7 +9,7 @@ mod report;
 use std::hint::black_box;
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::simd::{self, Isa, Kernel, Real, Variant};
 use crate::model::stats::Summary;
 use crate::output::schema::{field, Group};

@@ -1,6 +1,6 @@
 //! `parahpc stream`: its command line.
 
-use crate::cli::{CommonArgs, ThreadArgs, parse_bytes, parse_repeats};
+use crate::options::{CommonArgs, ThreadArgs, parse_bytes, parse_repeats};
 use clap::{Args};
 
 /// McCalpin's STREAM per rank and for the job: where memory bandwidth saturates.

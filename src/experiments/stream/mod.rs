@@ -11,7 +11,7 @@ use mpi::traits::*;
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::stream as k;
 use crate::machine;
 use crate::output::schema::{field, Group};

@@ -1,6 +1,6 @@
 //! `parahpc suite`: its command line.
 
-use crate::cli::{CommonArgs, ThreadArgs};
+use crate::options::{CommonArgs, ThreadArgs};
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 
 /// Every experiment in one launch, sized to a time budget, into one results file.

@@ -9,7 +9,7 @@ use mpi::traits::*;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::output::schema::{field, Group};
 use crate::output::{console, AttrValue, Recorder, Results, Stopped, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
@@ -149,7 +149,7 @@ impl Planned {
         let argv = std::iter::once(self.name.to_string()).chain(options.iter().cloned()).chain(quiet.then(|| "-q".into()));
         let entry = super::find(self.name).expect("registered");
         let refused = |e: clap::Error| {
-            let why = crate::cli::one_line_error(&e);
+            let why = crate::options::one_line_error(&e);
             Failure::usage(format!("--{} \"{}\": {}", self.name, options.join(" "), why.trim_start_matches("error: ")))
         };
         let matches = entry.command().try_get_matches_from(argv).map_err(refused)?;

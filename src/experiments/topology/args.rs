@@ -1,6 +1,6 @@
 //! `parahpc topology`: its command line.
 
-use crate::cli::{CommonArgs, ThreadArgs};
+use crate::options::{CommonArgs, ThreadArgs};
 use clap::{Args};
 
 /// The machine and where every rank runs on it, with the binding mistakes that spoil timings.

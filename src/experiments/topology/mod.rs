@@ -9,7 +9,7 @@ mod report;
 use mpi::traits::*;
 use std::path::Path;
 
-use crate::cli::{CommonArgs, ThreadRequest};
+use crate::options::{CommonArgs, ThreadRequest};
 use crate::machine::topology::{self, binding_problems, Placement};
 use crate::mpi::collective::all_gather_strings;
 use crate::output::schema::{field, Group};

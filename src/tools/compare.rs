@@ -1,11 +1,12 @@
 //! The headline figures as a reader meets them: the machine card that opens the report of a
 //! suite file, the side-by-side table of several files, and the check against a reference.
 
-use super::document::Block;
-use super::figure::{self, Figure, OrText};
-use super::headline::{self, Headline, Regression};
-use super::load::ResultsFile;
+use super::report::headlines_of;
 use crate::output::console::format_number as num;
+use crate::report::document::Block;
+use crate::report::figure::{self, Figure, OrText};
+use crate::report::headline::{self, Headline, Regression};
+use crate::report::load::ResultsFile;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -59,7 +60,7 @@ fn unit(u: &str) -> &str {
 
 /// The machine card of one suite file: a picture and a table, each figure with its lesson.
 pub fn card(file: &ResultsFile, dir: &Path) -> Result<Vec<Block>, String> {
-    let lines = headline::of(file);
+    let lines = headlines_of(file);
     if lines.is_empty() {
         return Ok(Vec::new());
     }
@@ -89,7 +90,7 @@ pub fn card(file: &ResultsFile, dir: &Path) -> Result<Vec<Block>, String> {
 /// Several files side by side: every headline figure any of them has, and the last against the
 /// first.
 pub fn side_by_side(files: &[ResultsFile]) -> Vec<Block> {
-    let per_file: Vec<Vec<Headline>> = files.iter().map(headline::of).collect();
+    let per_file: Vec<Vec<Headline>> = files.iter().map(headlines_of).collect();
     let mut figures: Vec<(&str, &str)> = Vec::new();
     for h in per_file.iter().flatten() {
         if !figures.iter().any(|(f, _)| *f == h.figure) {
@@ -129,12 +130,12 @@ pub fn side_by_side(files: &[ResultsFile]) -> Vec<Block> {
 /// Every figure of `files` worse than `reference`'s by more than `tolerance`, as a section and
 /// as the lines of the error.
 pub fn against(files: &[ResultsFile], reference: &ResultsFile, tolerance: f64) -> (Vec<Block>, Vec<String>) {
-    let base = headline::of(reference);
+    let base = headlines_of(reference);
     let mut rows = Vec::new();
     let mut lines = Vec::new();
     for file in files {
         for Regression { figure, value, reference: r, unit: u } in
-            headline::regressions(&headline::of(file), &base, tolerance)
+            headline::regressions(&headlines_of(file), &base, tolerance)
         {
             let change = 100.0 * (value / r - 1.0);
             lines.push(format!(
