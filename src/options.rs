@@ -81,8 +81,30 @@ pub fn parse_fraction(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A number and what follows it ("1.5G" is 1.5 and "G").
+fn number_and_suffix<'a>(s: &'a str, what: &str, example: &str) -> Result<(f64, &'a str), String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, suffix) = t.split_at(split);
+    let value = num.trim().parse().map_err(|_| format!("'{s}' is not {what}, e.g. {example}"))?;
+    Ok((value, suffix))
+}
+
+/// A duration: plain seconds, or with s, m or h (90s, 5m, 1.5h).
+pub fn parse_duration(s: &str) -> Result<f64, String> {
+    let (value, suffix) = number_and_suffix(s, "a duration", "90, 90s, 5m or 1h")?;
+    let scale = match suffix {
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("unknown time unit '{other}' in '{s}' (use s, m or h)")),
+    };
+    Ok(value * scale)
+}
+
+/// A positive duration of at most a day, in seconds (s, m and h accepted).
 pub fn parse_seconds(s: &str) -> Result<f64, String> {
-    let t: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    let t = parse_duration(s)?;
     if !(t > 0.0 && t.is_finite()) {
         Err(format!("must be a positive number of seconds, got {t}"))
     } else if t > 86_400.0 {
@@ -90,6 +112,33 @@ pub fn parse_seconds(s: &str) -> Result<f64, String> {
     } else {
         Ok(t)
     }
+}
+
+/// A positive rate, e.g. a peak in GFLOP/s.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if r > 0.0 && r.is_finite() {
+        Ok(r)
+    } else {
+        Err(format!("must be a positive number, got {r}"))
+    }
+}
+
+/// A count of values: 1000, 10k, 10M, 1G (powers of 1000: these are numbers, not bytes).
+pub fn parse_elements(s: &str) -> Result<u64, String> {
+    let (value, suffix) = number_and_suffix(s, "a count", "1000 or 10M")?;
+    let scale = match suffix {
+        "" => 1.0,
+        "k" | "K" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        other => return Err(format!("unknown count suffix '{other}' in '{s}' (use k, M or G: powers of 1000)")),
+    };
+    let n = value * scale;
+    if !(1.0..=1e15).contains(&n) || n.fract() != 0.0 {
+        return Err(format!("must be a whole number from 1 to 10^15, got '{s}'"));
+    }
+    Ok(n as u64)
 }
 
 pub fn parse_iterations(s: &str) -> Result<u64, String> {
@@ -112,21 +161,24 @@ pub fn parse_bytes_or_zero(s: &str) -> Result<u64, String> {
     }
 }
 
-/// Parses a byte count such as 4096, 64K, 64KiB, 1.5G (suffixes are powers of 1024).
+/// Parses a byte count such as 4096, 64K, 64KiB, 1.5G: K, M, G and T (or KiB, MiB, GiB and
+/// TiB) are powers of 1024, as the caches' sizes are; MB, Gb and the like are refused, since
+/// they could mean powers of 1000 or bits.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (num, suffix) = t.split_at(split);
-    let value: f64 = num.trim().parse().map_err(|_| format!("'{s}' is not a byte count"))?;
-    let scale: f64 = match suffix.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
-        "" => 1.0,
-        "K" => 1024.0,
-        "M" => 1024f64.powi(2),
-        "G" => 1024f64.powi(3),
-        "T" => 1024f64.powi(4),
-        other => return Err(format!("unknown size suffix '{other}' (use K, M, G or T)")),
+    let (value, suffix) = number_and_suffix(s, "a byte count", "4096, 64K or 1.5G")?;
+    let power = match suffix {
+        "" => 0,
+        "K" | "KiB" => 1,
+        "M" | "MiB" => 2,
+        "G" | "GiB" => 3,
+        "T" | "TiB" => 4,
+        other => {
+            return Err(format!(
+                "unknown size suffix '{other}' in '{s}': use K, M, G or T (or KiB, MiB, GiB, TiB), powers of 1024"
+            ))
+        }
     };
-    let bytes = value * scale;
+    let bytes = value * 1024f64.powi(power);
     if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
         return Err(format!("must be a positive byte count, got '{s}'"));
     }
@@ -146,6 +198,10 @@ mod tests {
         assert!(parse_bytes("0").is_err());
         assert!(parse_bytes("-5M").is_err());
         assert!(parse_bytes("5X").is_err());
+        for ambiguous in ["16Gb", "16MB", "16mb", "64k", "1kb"] {
+            assert!(parse_bytes(ambiguous).unwrap_err().contains("powers of 1024"), "{ambiguous}");
+        }
+        assert_eq!(parse_bytes("2MiB"), Ok(2 << 20));
     }
 
     #[test]
@@ -156,6 +212,15 @@ mod tests {
         assert!(parse_seconds("-1").is_err());
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("inf").is_err());
+        assert_eq!(parse_seconds("2m"), Ok(120.0));
+        assert!(parse_seconds("2d").unwrap_err().contains("use s, m or h"));
+        assert_eq!(parse_duration("1.5h"), Ok(5400.0));
+        assert_eq!(parse_elements("10M"), Ok(10_000_000));
+        assert_eq!(parse_elements("1.5k"), Ok(1500));
+        assert!(parse_elements("1.5").is_err());
+        assert!(parse_elements("10Mi").is_err());
+        assert!(parse_rate("0").is_err());
+        assert_eq!(parse_rate("58.8"), Ok(58.8));
         assert!(parse_count("0").is_err());
         assert_eq!(parse_count("9"), Ok(9));
     }

@@ -130,7 +130,7 @@ fn the_probe_sees_what_a_reader_would() {
 #[test]
 fn the_html_report_renders_in_a_browser_without_errors_or_sideways_scrolling() {
     let dir = tempfile::tempdir().unwrap();
-    let runs: [(usize, &[&str]); 10] = [
+    let runs: [(usize, &[&str]); 14] = [
         (4, &["amdahl", "--kernel", "sleep", "--work", "0.3", "--repeats", "1", "-o", "amdahl.h5"]),
         (2, &["comm", "--max-bytes", "64K", "--iters", "20", "--repeats", "2", "--all-pairs", "-o", "comm.h5"]),
         (1, &["memlat", "--max-bytes", "1M", "--accesses", "20000", "-o", "memlat.h5"]),
@@ -141,10 +141,17 @@ fn the_html_report_renders_in_a_browser_without_errors_or_sideways_scrolling() {
         (2, &["reduce", "--n", "10000", "--threads", "1", "--repeats", "2", "-o", "reduce.h5"]),
         (1, &["roofline", "--dram-bytes", "8M", "--gemm-n", "64", "--repeats", "2", "-o", "roofline.h5"]),
         (2, &["linpack", "--n", "50,100", "--nb", "16", "--repeats", "1", "--threads", "1", "-o", "linpack.h5"]),
+        (1, &["falseshare", "--threads", "2", "--iters", "10000", "--repeats", "2", "-o", "falseshare.h5"]),
+        (2, &["countdown", "--n", "100000", "--threads", "1", "-o", "countdown.h5"]),
+        (2, &["bank", "--delay-us", "100", "--transfers", "10", "--repeats", "1", "-o", "bank.h5"]),
+        (2, &["pool", "--tasks", "1000", "--repeats", "1", "--threads", "1", "-o", "pool.h5"]),
     ];
+    assert_covers("the browser test", &runs.map(|(_, args)| args[0]), &[]);
     let mut files = Vec::new();
     for (ranks, args) in runs {
-        assert_success(&mpirun(ranks, &[args, &["-q"]].concat(), dir.path()));
+        // Unbound: falseshare pins two threads of one rank to two CPUs.
+        let out = launcher(ranks, &["--bind-to", "none"]).args(args).arg("-q").current_dir(dir.path()).output().unwrap();
+        assert_success(&out);
         files.push(args.last().unwrap().to_string());
     }
     let out = Command::new(env!("CARGO_BIN_EXE_parahpc"))
@@ -156,6 +163,13 @@ fn the_html_report_renders_in_a_browser_without_errors_or_sideways_scrolling() {
     assert_success(&out);
     let page = dir.path().join("report/report.html");
 
+    // Every section with a figure is one tests/figures.rs reads.
+    let mut svgs: Vec<String> = std::fs::read_dir(dir.path().join("report"))
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok()?.strip_suffix(".svg").map(str::to_string))
+        .collect();
+    svgs.sort();
+    assert_eq!(svgs, WITH_FIGURES, "the sections that draw a figure");
     let found = problems(&page);
     assert!(found.is_empty(), "report.html in chromium at {WIDTH} px:\n{}", found.join("\n"));
 

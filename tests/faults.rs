@@ -206,6 +206,8 @@ fn every_experiment_keeps_its_completed_points_through_the_launchers_stop_sequen
         (1, 3.0, &["roofline", "--dram-bytes", "256M", "--gemm-n", "256", "--repeats", "3", "--threads", "1"]),
         (2, 1.0, &["linpack", "--n", "3000", "--repeats", "30", "--threads", "1"]),
     ];
+    let covered: Vec<&str> = cases.iter().map(|(_, _, args)| args[0]).collect();
+    assert_covers("the stop test", &covered, &[("topology", "reads /sys in milliseconds: nothing to stop")]);
     for (ranks, delay, args) in cases {
         let dir = tempfile::tempdir().unwrap();
         // Unbound, so that one rank's threads have both CPUs (falseshare pins its two).

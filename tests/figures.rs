@@ -198,6 +198,15 @@ fn every_figure_reads_correctly_on_one_and_on_several_ranks() {
         (1, &["roofline", "--dram-bytes", "8M", "--gemm-n", "64", "--repeats", "2", "--threads", "1"]),
         (2, &["linpack", "--n", "50,100,200", "--nb", "16", "--repeats", "1", "--threads", "1"]),
     ];
+    let drawn: Vec<&str> = runs.iter().map(|(_, args)| args[0]).collect();
+    let registered = registered_experiments();
+    let tables_only: Vec<(&str, &str)> = registered
+        .iter()
+        .map(String::as_str)
+        .filter(|e| !WITH_FIGURES.contains(e))
+        .map(|e| (e, "its section is tables only (tests/browser.rs checks it draws none)"))
+        .collect();
+    assert_covers("the figures test", &drawn, &tables_only);
     for (ranks, args) in runs {
         let dir = tempfile::tempdir().unwrap();
         let out = mpirun(ranks, &[args, &["-q", "-o", "r.h5"]].concat(), dir.path());

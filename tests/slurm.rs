@@ -391,3 +391,15 @@ fn a_cancelled_job_leaves_a_valid_file_marked_incomplete() {
     let rows = check_incomplete(&dir.path().join(format!("parahpc-amdahl-{id}.h5")), "SIGTERM", 2);
     assert_eq!(rows, 1);
 }
+
+#[test]
+fn every_experiment_has_a_job_script_that_a_test_here_submits() {
+    // Not ignored: it reads jobs/ and this file, so a new experiment fails here until it has both.
+    let source = include_str!("slurm.rs");
+    let jobs = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs");
+    for name in registered_experiments() {
+        assert!(jobs.join(format!("{name}.sbatch")).is_file(), "no jobs/{name}.sbatch");
+        let submitted = source.contains(&format!("\"{name}.sbatch\"")) || source.contains(&format!(", \"{name}\", &"));
+        assert!(submitted, "no test here submits jobs/{name}.sbatch");
+    }
+}

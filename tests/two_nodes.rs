@@ -292,3 +292,15 @@ fn on_a_slow_network_the_suite_keeps_its_budget_and_answers_a_stop() {
     assert!(reason.starts_with("SIGTERM received during comm"), "{reason}\n{log}");
     file.group("amdahl").expect("the experiment completed before the stop is kept");
 }
+
+#[test]
+fn every_experiment_runs_across_the_two_nodes_somewhere_in_this_file() {
+    // Not ignored: it reads this file, so a new experiment fails here until it has a test above.
+    let source = include_str!("two_nodes.rs");
+    for name in registered_experiments() {
+        assert!(
+            source.contains(&format!("&[\"{name}\"")) || source.contains(&format!("[\"{name}\", ")),
+            "{name} has no two-node test"
+        );
+    }
+}

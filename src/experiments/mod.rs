@@ -46,6 +46,16 @@ pub trait Experiment: 'static {
     /// The report section for the files that hold this experiment's group; figures go to `dir`.
     fn report(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
 
+    /// Its options in a suite, for a share of `share` seconds on `ranks` ranks (`Share` scales
+    /// sizes measured on the 2-core development VM); None: its own defaults. Each experiment is
+    /// stopped at the end of its share all the same.
+    fn suite_options(_share: &Share, _ranks: usize) -> Option<Vec<String>> {
+        None
+    }
+
+    /// How much of the suite's budget its share weighs against the others' 1.
+    const SUITE_WEIGHT: f64 = 1.0;
+
     /// Why an option given on the command line (`given(id)`, by its field name) would do nothing
     /// beside the others, naming both; the command is then refused (exit 2). None by default.
     fn idle_option(_args: &Self::Args, _given: &dyn Fn(&str) -> bool) -> Option<String> {
@@ -67,6 +77,8 @@ pub trait Entry: Sync {
     fn schema(&self) -> &'static [Group];
     fn report(&self, files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String>;
     fn headlines(&self, file: &ResultsFile) -> Vec<Headline>;
+    fn suite_options(&self, share: &Share, ranks: usize) -> Option<Vec<String>>;
+    fn suite_weight(&self) -> f64;
 }
 
 /// An experiment's parsed command line, ready to run.
@@ -110,6 +122,37 @@ impl<E: Experiment> Entry for Registered<E> {
     fn headlines(&self, file: &ResultsFile) -> Vec<Headline> {
         E::headlines(file)
     }
+
+    fn suite_options(&self, share: &Share, ranks: usize) -> Option<Vec<String>> {
+        E::suite_options(share, ranks)
+    }
+
+    fn suite_weight(&self) -> f64 {
+        E::SUITE_WEIGHT
+    }
+}
+
+/// An experiment's share of a suite's budget, and sizes scaled to it: `k` is 1 for the 20 s
+/// share of a 5-minute budget, for which each experiment's base sizes take about 70 % of it on
+/// the 2-core development VM with 2 ranks (measured there).
+pub struct Share {
+    pub k: f64,
+}
+
+impl Share {
+    pub fn of(seconds: f64) -> Share {
+        Share { k: (seconds / 20.0).clamp(0.05, 50.0) }
+    }
+
+    /// A count of `base` at k = 1, scaled, never below `least`.
+    pub fn count(&self, base: f64, least: f64) -> String {
+        format!("{}", (base * self.k).max(least).round() as u64)
+    }
+}
+
+/// Owned options from string slices.
+pub fn options(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
 }
 
 struct Parsed<E: Experiment>(E::Args);

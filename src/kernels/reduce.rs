@@ -516,7 +516,7 @@ impl Data {
     pub fn value(self, seed: u64, i: u64) -> f64 {
         match self {
             Data::Cancel => {
-                let h = splitmix64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let h = super::mix(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 let exponent = ((h >> 52) & 63) as i32 - 32;
                 let magnitude = f64::from_bits((1023u64 << 52) | (h & FRACTION)) * 2f64.powi(exponent);
                 if h >> 63 == 1 {
@@ -525,7 +525,7 @@ impl Data {
                     magnitude
                 }
             }
-            Data::Uniform => (splitmix64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 11) as f64 * 2f64.powi(-53),
+            Data::Uniform => (super::mix(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 11) as f64 * 2f64.powi(-53),
             Data::Harmonic => 1.0 / (i + 1) as f64,
             Data::Tenths => [0.1, 0.1, 0.1, -0.3][(i % 4) as usize],
         }
@@ -548,13 +548,6 @@ impl Data {
         })
         .then_some(values)
     }
-}
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// How far `x` is from `exact`, in units in the last place of `exact`.

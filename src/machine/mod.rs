@@ -8,16 +8,10 @@ pub mod topology;
 
 use std::fs;
 
-/// Parses a sysfs cache size such as "32K", "1024K" or "36M".
+/// Parses a sysfs cache size such as "32K", "1024K" or "36M" (powers of 1024, as byte counts on
+/// the command line are).
 pub fn parse_sysfs_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let (num, scale) = match s.chars().last()? {
-        'K' => (&s[..s.len() - 1], 1024),
-        'M' => (&s[..s.len() - 1], 1024 * 1024),
-        'G' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
-        _ => (s, 1),
-    };
-    num.parse::<u64>().ok().map(|n| n * scale)
+    crate::options::parse_bytes(s).ok()
 }
 
 /// Size of the largest (last-level) data or unified cache of CPU 0, if the kernel says.

@@ -53,6 +53,42 @@ pub const AMDAHL_ATTRIBUTES: &[&str] = &[
     "work_s",
 ];
 
+/// The experiments the binary registers, in its order, as `parahpc --help` lists them (the suite
+/// and the tools left out): what a test of every experiment must cover, so that a new one is
+/// tested everywhere or fails the tests that leave it out.
+pub fn registered_experiments() -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_parahpc")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let commands = help.split("Commands:").nth(1).expect("--help lists its commands");
+    let names: Vec<String> = commands
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.strip_prefix("  ").filter(|l| !l.starts_with(' ')))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| !["suite", "report", "schema", "help"].contains(n))
+        .map(str::to_string)
+        .collect();
+    assert!(names.len() >= 14, "{names:?} from:\n{help}");
+    names
+}
+
+/// Fails unless `covered` names every registered experiment except those `exempt` (each with
+/// its reason), and nothing else.
+pub fn assert_covers(what: &str, covered: &[&str], exempt: &[(&str, &str)]) {
+    let mut expected: Vec<String> =
+        registered_experiments().into_iter().filter(|e| exempt.iter().all(|(x, _)| x != e)).collect();
+    let mut got: Vec<String> = covered.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    got.sort();
+    got.dedup();
+    assert_eq!(got, expected, "{what} must cover every registered experiment (exempt: {exempt:?})");
+}
+
+/// The experiments whose report section draws a figure: tests/figures.rs reads each one's axes,
+/// and tests/browser.rs checks that no other section draws one.
+pub const WITH_FIGURES: [&str; 8] = ["amdahl", "comm", "gemm", "linpack", "memlat", "reduce", "roofline", "stream"];
+
 /// Whether the tests run under MPICH (`PARAHPC_MPI=mpich`, set by scripts/mpi-env.sh), else Open
 /// MPI.
 pub fn mpich() -> bool {

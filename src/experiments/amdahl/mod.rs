@@ -103,6 +103,11 @@ impl Experiment for Amdahl {
         })
     }
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        let work = format!("{:.2}", 1.9 * share.k);
+        Some(super::options(&["--kernel", "spin", "--work", &work, "--repeats", "2"]))
+    }
+
     fn common(args: &AmdahlArgs) -> &CommonArgs {
         &args.common
     }

@@ -60,6 +60,10 @@ impl Experiment for Bank {
         ],
     }];
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        Some(super::options(&["--repeats", &share.count(14.0, 2.0)]))
+    }
+
     fn common(args: &BankArgs) -> &CommonArgs {
         &args.common
     }

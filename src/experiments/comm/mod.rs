@@ -106,6 +106,11 @@ impl Experiment for Comm {
         },
     ];
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        let max = if share.k < 0.5 { "64K" } else { "1M" };
+        Some(super::options(&["--max-bytes", max, "--repeats", &share.count(6.0, 2.0)]))
+    }
+
     fn common(args: &CommArgs) -> &CommonArgs {
         &args.common
     }

@@ -50,6 +50,10 @@ impl Experiment for Countdown {
         ],
     }];
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        Some(super::options(&["--n", &share.count(1.5e9, 1e6)]))
+    }
+
     fn common(args: &CountdownArgs) -> &CommonArgs {
         &args.common
     }

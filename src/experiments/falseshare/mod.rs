@@ -50,6 +50,10 @@ impl Experiment for Falseshare {
         ],
     }];
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        Some(super::options(&["--iters", &share.count(2e7, 1e5), "--repeats", "3"]))
+    }
+
     fn common(args: &FalseshareArgs) -> &CommonArgs {
         &args.common
     }

@@ -1,6 +1,6 @@
 //! `parahpc gemm`: its command line.
 
-use crate::options::{CommonArgs, ThreadArgs, parse_count, parse_seconds};
+use crate::options::{CommonArgs, ThreadArgs, parse_count, parse_rate};
 use clap::{Args, ValueEnum};
 
 /// Dense matrix multiply: the textbook loop, a cache-blocked one, BLAS, and SUMMA over ranks.
@@ -49,7 +49,7 @@ pub struct GemmArgs {
     pub naive_max_n: usize,
 
     /// A core's peak in GFLOP/s [default: measured, f64 FMA throughput of the widest vector unit on one thread]
-    #[arg(long, value_name = "GFLOPS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "GFLOPS", value_parser = parse_rate)]
     pub peak_gflops: Option<f64>,
 
     /// Timed runs per point, after one untimed (min/median/max reported)

@@ -65,6 +65,15 @@ impl Experiment for Gemm {
             .then(|| "--naive-max-n bounds the naive loop: it does nothing with an --impl list without naive".into())
     }
 
+    fn suite_options(share: &super::Share, ranks: usize) -> Option<Vec<String>> {
+        let n = if share.k < 1.0 { "256,512" } else { "256,512,1024" };
+        let mut o = super::options(&["--n", n, "--repeats", "2"]);
+        if ranks > 1 {
+            o.push("--dist".into());
+        }
+        Some(o)
+    }
+
     fn common(args: &GemmArgs) -> &CommonArgs {
         &args.common
     }

@@ -1,6 +1,6 @@
 //! `parahpc linpack`: its command line.
 
-use crate::options::{parse_count, parse_fraction, parse_seconds, CommonArgs, ThreadArgs};
+use crate::options::{parse_count, parse_fraction, parse_rate, CommonArgs, ThreadArgs};
 use clap::Args;
 
 /// Linpack, the Top500's benchmark: Ax = b by LU with partial pivoting, HPL's algorithm over MPI
@@ -60,7 +60,7 @@ pub struct LinpackArgs {
     pub seed: u64,
 
     /// A core's peak in GFLOP/s [default: measured, f64 FMA throughput of the widest vector unit on one thread]
-    #[arg(long, value_name = "GFLOPS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "GFLOPS", value_parser = parse_rate)]
     pub peak_gflops: Option<f64>,
 }
 

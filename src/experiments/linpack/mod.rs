@@ -79,6 +79,11 @@ impl Experiment for Linpack {
             .then(|| "--memory-fraction sizes --n auto: it does nothing with an --n list without auto".into())
     }
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        let n = (5000.0 * share.k.cbrt()).clamp(200.0, 20000.0) as usize;
+        Some(super::options(&["--n", &format!("{},{},{n}", n / 4, n / 2), "--repeats", "3"]))
+    }
+
     fn common(args: &LinpackArgs) -> &CommonArgs {
         &args.common
     }

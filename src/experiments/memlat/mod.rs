@@ -62,6 +62,10 @@ impl Experiment for Memlat {
         },
     ];
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        Some(super::options(&["--max-bytes", "64M", "--accesses", &share.count(5e6, 1e5)]))
+    }
+
     fn common(args: &MemlatArgs) -> &CommonArgs {
         &args.common
     }

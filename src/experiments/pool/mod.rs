@@ -95,6 +95,10 @@ impl Experiment for Pool {
         })
     }
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        Some(super::options(&["--task", "spin-us", "--spin-us", "100", "--tasks", &share.count(4e4, 100.0)]))
+    }
+
     fn common(args: &PoolArgs) -> &CommonArgs {
         &args.common
     }

@@ -1,6 +1,6 @@
 //! `parahpc reduce`: its command line.
 
-use crate::options::{parse_count, parse_iterations, CommonArgs, ThreadArgs};
+use crate::options::{parse_count, parse_elements, parse_iterations, CommonArgs, ThreadArgs};
 use crate::kernels::reduce::Data;
 use clap::Args;
 
@@ -58,36 +58,4 @@ pub struct ReduceArgs {
     /// Calls per timed repetition of the one-value allreduce
     #[arg(long, value_name = "I", default_value_t = 2000, value_parser = parse_iterations)]
     pub allreduce_iters: u64,
-}
-
-/// A count of values: 1000, 10M (a million is 10^6 here: these are numbers, not bytes).
-fn parse_elements(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, scale) = match t.chars().last() {
-        Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
-        Some('M') => (&t[..t.len() - 1], 1e6),
-        Some('G') => (&t[..t.len() - 1], 1e9),
-        _ => (t, 1.0),
-    };
-    let v: f64 = num.trim().parse().map_err(|_| format!("'{s}' is not a count, e.g. 1000 or 10M"))?;
-    let n = v * scale;
-    if !(1.0..=1e15).contains(&n) || n.fract() != 0.0 {
-        return Err(format!("must be a whole number from 1 to 10^15, got '{s}'"));
-    }
-    Ok(n as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_elements;
-
-    #[test]
-    fn counts_read_as_numbers() {
-        assert_eq!(parse_elements("10M"), Ok(10_000_000));
-        assert_eq!(parse_elements("1.5k"), Ok(1500));
-        assert_eq!(parse_elements("42"), Ok(42));
-        assert!(parse_elements("0").is_err());
-        assert!(parse_elements("1.5").is_err());
-        assert!(parse_elements("ten").is_err());
-    }
 }

@@ -98,6 +98,10 @@ impl Experiment for Reduce {
         },
     ];
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        Some(super::options(&["--n", "10000000", "--repeats", &share.count(20.0, 3.0)]))
+    }
+
     fn common(args: &ReduceArgs) -> &CommonArgs {
         &args.common
     }

@@ -88,6 +88,10 @@ impl Experiment for Roofline {
         },
     ];
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        Some(super::options(&["--dram-bytes", "256M", "--gemm-n", "256", "--repeats", &share.count(2.0, 3.0)]))
+    }
+
     fn common(args: &RooflineArgs) -> &CommonArgs {
         &args.common
     }

@@ -58,6 +58,10 @@ impl Experiment for Simd {
         ],
     }];
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        Some(super::options(&["--repeats", &share.count(10.0, 3.0)]))
+    }
+
     fn common(args: &SimdArgs) -> &CommonArgs {
         &args.common
     }

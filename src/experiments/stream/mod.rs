@@ -59,6 +59,10 @@ impl Experiment for Stream {
         ],
     }];
 
+    fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
+        Some(super::options(&["--bytes", "128M", "--repeats", &share.count(100.0, 5.0)]))
+    }
+
     fn common(args: &StreamArgs) -> &CommonArgs {
         &args.common
     }

@@ -1,6 +1,6 @@
 //! `parahpc suite`: its command line.
 
-use crate::options::{CommonArgs, ThreadArgs};
+use crate::options::{parse_duration, CommonArgs, ThreadArgs};
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 
 /// Every experiment in one launch, sized to a time budget, into one results file.
@@ -33,7 +33,7 @@ pub struct SuiteArgs {
     pub threads: ThreadArgs,
 
     /// Wall-clock budget for the whole suite, e.g. 90s, 5m, 1h
-    #[arg(long, value_name = "TIME", default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, value_name = "TIME", default_value = "5m", value_parser = parse_budget)]
     pub budget: f64,
 
     /// Experiments to leave out, e.g. memlat,pool
@@ -61,17 +61,9 @@ fn parse_experiment(s: &str) -> Result<String, String> {
         .ok_or_else(|| format!("'{s}' is not an experiment ({})", experiments().collect::<Vec<_>>().join(", ")))
 }
 
-/// A duration: plain seconds, or with s, m or h.
-pub fn parse_duration(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (num, scale) = match t.chars().last() {
-        Some('s') => (&t[..t.len() - 1], 1.0),
-        Some('m') => (&t[..t.len() - 1], 60.0),
-        Some('h') => (&t[..t.len() - 1], 3600.0),
-        _ => (t, 1.0),
-    };
-    let v: f64 = num.trim().parse().map_err(|_| format!("'{s}' is not a duration, e.g. 90s, 5m or 1h"))?;
-    let seconds = v * scale;
+/// The budget: a duration from 10 s to a week.
+pub fn parse_budget(s: &str) -> Result<f64, String> {
+    let seconds = parse_duration(s)?;
     if !(10.0..=7.0 * 86400.0).contains(&seconds) {
         return Err(format!("must be from 10 s to a week, got '{s}'"));
     }
@@ -133,12 +125,12 @@ mod tests {
 
     #[test]
     fn durations_read_as_people_write_them() {
-        assert_eq!(parse_duration("90s"), Ok(90.0));
-        assert_eq!(parse_duration("5m"), Ok(300.0));
-        assert_eq!(parse_duration("1.5h"), Ok(5400.0));
-        assert_eq!(parse_duration("120"), Ok(120.0));
-        assert!(parse_duration("1s").is_err());
-        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_budget("90s"), Ok(90.0));
+        assert_eq!(parse_budget("5m"), Ok(300.0));
+        assert_eq!(parse_budget("1.5h"), Ok(5400.0));
+        assert_eq!(parse_budget("120"), Ok(120.0));
+        assert!(parse_budget("1s").is_err());
+        assert!(parse_budget("soon").is_err());
     }
 
     #[test]

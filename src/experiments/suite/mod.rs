@@ -77,49 +77,9 @@ impl Experiment for Suite {
     }
 }
 
-/// An experiment's options when the user gives none for it: sizes that take about 70 % of
-/// `share` seconds on the 2-core development VM with 2 ranks (measured there; each is stopped at
-/// the end of its share all the same). `None`: its own defaults.
-fn sized(name: &str, share: f64, ranks: usize) -> Option<Vec<String>> {
-    // 1 for the 20 s share of a 5-minute budget.
-    let k = (share / 20.0).clamp(0.05, 50.0);
-    let count = |base: f64, least: f64| format!("{}", (base * k).max(least).round() as u64);
-    let strings = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let options: Vec<String> = match name {
-        "amdahl" => vec!["--kernel".into(), "spin".into(), "--work".into(), format!("{:.2}", 1.9 * k), "--repeats".into(), "2".into()],
-        "comm" => vec!["--max-bytes".into(), if k < 0.5 { "64K" } else { "1M" }.into(), "--repeats".into(), count(6.0, 2.0)],
-        "stream" => vec!["--bytes".into(), "128M".into(), "--repeats".into(), count(100.0, 5.0)],
-        "memlat" => vec!["--max-bytes".into(), "64M".into(), "--accesses".into(), count(5e6, 1e5)],
-        "falseshare" => vec!["--iters".into(), count(2e7, 1e5), "--repeats".into(), "3".into()],
-        "countdown" => vec!["--n".into(), count(1.5e9, 1e6)],
-        "bank" => vec!["--repeats".into(), count(14.0, 2.0)],
-        "pool" => vec!["--task".into(), "spin-us".into(), "--spin-us".into(), "100".into(), "--tasks".into(), count(4e4, 100.0)],
-        "gemm" => {
-            let mut o = strings(&["--n", if k < 1.0 { "256,512" } else { "256,512,1024" }, "--repeats", "2"]);
-            if ranks > 1 {
-                o.push("--dist".into());
-            }
-            o
-        }
-        "simd" => vec!["--repeats".into(), count(10.0, 3.0)],
-        "reduce" => vec!["--n".into(), "10000000".into(), "--repeats".into(), count(20.0, 3.0)],
-        "roofline" => vec!["--dram-bytes".into(), "256M".into(), "--gemm-n".into(), "256".into(), "--repeats".into(), count(2.0, 3.0)],
-        "linpack" => {
-            let n = (5000.0 * k.cbrt()).clamp(200.0, 20000.0) as usize;
-            vec!["--n".into(), format!("{},{},{n}", n / 4, n / 2), "--repeats".into(), "3".into()]
-        }
-        _ => return None,
-    };
-    Some(options)
-}
-
-/// How much of the budget each experiment's share weighs (topology reads /sys and is done).
+/// How much of the budget `name`'s share weighs.
 fn weight(name: &str) -> f64 {
-    if name == "topology" {
-        0.2
-    } else {
-        1.0
-    }
+    super::find(name).expect("registered").suite_weight()
 }
 
 /// What became of one experiment.
@@ -144,7 +104,7 @@ impl Planned {
     fn invocation(&self, share: f64, ranks: usize, quiet: bool) -> Outcome<(Vec<String>, Box<dyn Invocation>)> {
         let options = match &self.given {
             Some(given) => given.clone(),
-            None => sized(self.name, share, ranks).unwrap_or_default(),
+            None => super::find(self.name).expect("registered").suite_options(&super::Share::of(share), ranks).unwrap_or_default(),
         };
         let argv = std::iter::once(self.name.to_string()).chain(options.iter().cloned()).chain(quiet.then(|| "-q".into()));
         let entry = super::find(self.name).expect("registered");

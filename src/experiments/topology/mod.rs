@@ -67,6 +67,9 @@ impl Experiment for Topology {
         },
     ];
 
+    const SUITE_WEIGHT: f64 = 0.2;
+
+
     fn common(args: &TopologyArgs) -> &CommonArgs {
         &args.common
     }
