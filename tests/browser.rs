@@ -150,7 +150,8 @@ fn the_html_report_renders_in_a_browser_without_errors_or_sideways_scrolling() {
     let mut files = Vec::new();
     for (ranks, args) in runs {
         // Unbound: falseshare pins two threads of one rank to two CPUs.
-        let out = launcher(ranks, &["--bind-to", "none"]).args(args).arg("-q").current_dir(dir.path()).output().unwrap();
+        let out =
+            launcher(ranks, &["--bind-to", "none"]).args(args).arg("-q").current_dir(dir.path()).output().unwrap();
         assert_success(&out);
         files.push(args.last().unwrap().to_string());
     }
