@@ -116,6 +116,8 @@ struct Panel<'a> {
     packed: &'a [f64],
 }
 
+/// # Safety
+/// The CPU must have AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn row_group_avx2(p: &Panel, i0: usize, rows: &mut [f64]) {

@@ -171,6 +171,7 @@ pub unsafe fn gemm_minus(m: usize, n: usize, k: usize, a: impl Into<MatRef>, b: 
     if m == 0 || n == 0 || k == 0 {
         return;
     }
+    // SAFETY: the caller's contract: the views hold these extents, and BLAS touches no more.
     unsafe {
         cb::cblas_dgemm(
             cb::CblasColMajor,
@@ -200,6 +201,7 @@ pub unsafe fn trsm_unit_lower(m: usize, n: usize, l: impl Into<MatRef>, b: Mat) 
     if m == 0 || n == 0 {
         return;
     }
+    // SAFETY: the caller's contract: the views hold these extents, and BLAS touches no more.
     unsafe {
         cb::cblas_dtrsm(
             cb::CblasColMajor,
@@ -227,6 +229,7 @@ pub unsafe fn trsv_upper(m: usize, u: impl Into<MatRef>, x: &mut [f64]) {
     if m == 0 {
         return;
     }
+    // SAFETY: the caller's contract: the views hold these extents, and BLAS touches no more.
     unsafe {
         cb::cblas_dtrsv(
             cb::CblasColMajor,
@@ -251,6 +254,7 @@ pub unsafe fn gemv_plus(m: usize, n: usize, a: impl Into<MatRef>, x: &[f64], y: 
     if m == 0 || n == 0 {
         return;
     }
+    // SAFETY: the caller's contract: the views hold these extents, and BLAS touches no more.
     unsafe {
         cb::cblas_dgemv(
             cb::CblasColMajor,

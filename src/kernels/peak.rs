@@ -162,6 +162,8 @@ fn scalar<T: Scalar>(steps: u64, a: T, b: T) -> f64 {
     scalar_body::<T, { cfg!(target_arch = "aarch64") }>(steps, a, b)
 }
 
+/// # Safety
+/// The CPU must have FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma")]
 unsafe fn scalar_fma_x86<T: Scalar>(steps: u64, a: T, b: T) -> f64 {
@@ -185,6 +187,8 @@ mod x86 {
 
     macro_rules! chains {
         ($name:ident, $feature:literal, $t:ty, $vec:ty, $n:literal, $set1:ident, $step:expr, $store:ident, $lanes:literal) => {
+            /// # Safety
+            /// The CPU must have the feature.
             #[target_feature(enable = $feature)]
             pub unsafe fn $name(steps: u64, a: $t, b: $t) -> f64 {
                 let (va, vb) = ($set1(a), $set1(b));
@@ -238,6 +242,8 @@ mod x86 {
 mod arm {
     use std::arch::aarch64::*;
 
+    /// # Safety
+    /// Nothing: NEON is part of aarch64 (the intrinsics it calls are `unsafe` to call).
     pub unsafe fn neon_f64(steps: u64, a: f64, b: f64) -> f64 {
         let (va, vb) = (vdupq_n_f64(a), vdupq_n_f64(b));
         let mut x = [vdupq_n_f64(0.0); 12];
@@ -249,6 +255,8 @@ mod arm {
         x.iter().map(|&v| vaddvq_f64(v)).sum()
     }
 
+    /// # Safety
+    /// Nothing: NEON is part of aarch64 (the intrinsics it calls are `unsafe` to call).
     pub unsafe fn neon_f32(steps: u64, a: f32, b: f32) -> f64 {
         let (va, vb) = (vdupq_n_f32(a), vdupq_n_f32(b));
         let mut x = [vdupq_n_f32(0.0); 12];

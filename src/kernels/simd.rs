@@ -285,12 +285,19 @@ macro_rules! explicit_kernels {
             const L: usize = $lanes;
 
             /// a·b + c.
+            ///
+            /// # Safety
+            /// The CPU must have the module's feature.
             #[inline]
             #[target_feature(enable = $feature)]
             unsafe fn fma($a: $v, $b: $v, $c: $v) -> $v {
                 $fma
             }
 
+            /// The sum of the lanes.
+            ///
+            /// # Safety
+            /// The CPU must have the module's feature.
             #[inline]
             #[target_feature(enable = $feature)]
             unsafe fn total(v: $v) -> $t {

@@ -451,6 +451,9 @@ struct PivotExchange {
     op: UnsafeUserOperation,
 }
 
+/// # Safety
+/// Called by MPI alone, as the operation of `PivotExchange`, with buffers of `len` elements of
+/// its datatype.
 unsafe extern "C" fn better_pivot(invec: *mut c_void, inoutvec: *mut c_void, len: *mut c_int, datatype: *mut ffi::MPI_Datatype) {
     // SAFETY: MPI passes `len` elements of the contiguous f64 type made in `PivotExchange::new`.
     unsafe {

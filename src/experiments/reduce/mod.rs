@@ -147,6 +147,10 @@ impl Method {
 }
 
 /// MPI's side of the superaccumulator: `len` accumulators of `WORDS` i64 each, added exactly.
+///
+/// # Safety
+/// Called by MPI alone, as the operation of `Exact`, with buffers of `len` elements of its
+/// datatype.
 unsafe extern "C" fn add_exact(invec: *mut c_void, inoutvec: *mut c_void, len: *mut c_int, _: *mut mpi::ffi::MPI_Datatype) {
     // SAFETY: MPI passes `len` elements of the contiguous type of WORDS i64 made in `Exact::new`.
     let n = unsafe { *len } as usize * WORDS;
