@@ -54,6 +54,21 @@ else
   controller=$host
   node_lines="NodeName=$host $hardware State=UNKNOWN"
 fi
+# Each job gets a temporary directory of its own on each node (TaskProlog prints TMPDIR for its
+# tasks; Epilog removes it). Both emulated nodes share this machine's /tmp, and a chained job
+# starting on this host while the one before it finished here once died in Open MPI's
+# shared-memory set-up ("open(2) No such file or directory"): the finishing job removes its
+# session directory tree under $TMPDIR/ompi.<host>.<uid> while the next creates its own there.
+cat >"$dir/task-prolog.sh" <<SCRIPT
+#!/bin/sh
+d="$dir/tmp/\$SLURMD_NODENAME/job\$SLURM_JOB_ID"
+mkdir -p "\$d" && echo "export TMPDIR=\$d"
+SCRIPT
+cat >"$dir/epilog.sh" <<SCRIPT
+#!/bin/sh
+rm -rf "$dir/tmp/\$SLURMD_NODENAME/job\$SLURM_JOB_ID"
+SCRIPT
+chmod +x "$dir/task-prolog.sh" "$dir/epilog.sh"
 cat >"$dir/slurm.conf" <<CONF
 ClusterName=parahpc-test
 SlurmctldHost=$controller
@@ -69,6 +84,8 @@ SlurmdPidFile=$dir/slurmd-%n.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd-%n.log
 TmpFS=$dir/tmp/%n
+TaskProlog=$dir/task-prolog.sh
+Epilog=$dir/epilog.sh
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/affinity
 SelectType=select/cons_tres

@@ -1,5 +1,7 @@
 //! `parahpc falseshare` alone and under mpirun: packed and padded counters are counted exactly,
-//! the table has both layouts per placement, one thread is refused. No assertion on times.
+//! between threads and between the ranks of a node (an MPI shared-memory window), the table has
+//! both layouts per placement, one worker is refused. One assertion on times: the lesson itself,
+//! packed slower than padded between two ranks on two cores, best of three runs.
 
 mod common;
 
@@ -21,12 +23,15 @@ fn falseshare(args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std:
 
 #[test]
 fn packed_and_padded_counters_are_counted_exactly() {
-    // Two ranks on one node: its first rank measures, once.
+    // Two ranks on one node: its first rank measures its threads, once, then both ranks.
     let dir = tempfile::tempdir().unwrap();
     let out =
         falseshare_on(2, &["--threads", "2", "--iters", "100000", "--repeats", "2", "-o", "f.h5"], dir.path(), None);
     assert_success(&out);
-    assert_eq!(stdout(&out).matches("False sharing:").count(), 1, "{}", stdout(&out));
+    assert_eq!(stdout(&out).matches("False sharing:").count(), 2, "{}", stdout(&out));
+    let file = hdf5::File::open(dir.path().join("f.h5")).unwrap();
+    let placement = strings(&file.dataset("falseshare/placement").unwrap());
+    assert_eq!(placement.iter().filter(|p| *p == "separate processes").count(), 2, "{placement:?}");
     let dir = tempfile::tempdir().unwrap();
     let out = falseshare(&["--threads", "2", "--iters", "100000", "--repeats", "2", "-o", "f.h5"], dir.path(), None);
     assert_success(&out);
@@ -34,7 +39,7 @@ fn packed_and_padded_counters_are_counted_exactly() {
     let g = file.group("falseshare").unwrap();
     assert_eq!(
         sorted(g.member_names().unwrap()),
-        ["layout", "ns_per_increment", "placement", "slowdown", "threads", "time_min_s"]
+        ["layout", "ns_per_increment", "placement", "ranks", "slowdown", "threads", "time_min_s"]
     );
     let layouts = strings(&g.dataset("layout").unwrap());
     assert!(layouts.len() >= 2 && layouts.chunks(2).all(|c| c == ["packed", "padded"]), "{layouts:?}");
@@ -47,17 +52,44 @@ fn packed_and_padded_counters_are_counted_exactly() {
     }
     assert_eq!(u64_attr(&g, "validated"), 1);
     assert_eq!(u64_attr(&g, "padding_bytes"), 128);
-    assert!(stdout(&out).contains("pad per-thread data to its own cache line"));
+    assert!(stdout(&out).contains("pad per-worker data to its own cache line"));
 }
 
 #[test]
-fn a_lost_increment_fails_and_one_thread_is_refused() {
+fn a_lost_increment_fails_and_one_worker_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = falseshare(&["--threads", "2", "--iters", "1000", "-o", "f.h5"], dir.path(), Some("lose-increment"));
     assert_fails(&out, 1, "parahpc: error: validation failed: counter 0 holds 999, not 1000");
+    let out =
+        falseshare_on(2, &["--threads", "1", "--iters", "1000", "-o", "f.h5"], dir.path(), Some("lose-increment"));
+    assert_fails(&out, 1, "parahpc: error: validation failed between ranks: counter 0 holds 999, not 1000");
     let out = falseshare(&["--threads", "1"], dir.path(), None);
-    assert_fails(&out, 2, "falseshare needs at least 2 threads");
+    assert_fails(
+        &out,
+        2,
+        "falseshare needs two workers that share a node: 2 ranks on one node (mpirun -n 2), or --threads 2",
+    );
     assert_no_files(dir.path());
+}
+
+#[test]
+fn two_ranks_share_a_line_as_two_threads_do() {
+    // The course's processes with a shared Value: one thread per rank, counters in an MPI
+    // shared-memory window of the node. Each rank on a core of its own, as mpirun binds two.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = launcher(2, &["--bind-to", "core"]);
+    cmd.args(["falseshare", "--threads", "1", "--iters", "2000000", "--repeats", "3", "-o", "f.h5"]);
+    let out = cmd.current_dir(dir.path()).stdin(Stdio::null()).output().unwrap();
+    assert_success(&out);
+    let file = hdf5::File::open(dir.path().join("f.h5")).unwrap();
+    let g = file.group("falseshare").unwrap();
+    assert_eq!(strings(&g.dataset("placement").unwrap()), ["separate processes", "separate processes"]);
+    assert_eq!(strings(&g.dataset("layout").unwrap()), ["packed", "padded"]);
+    assert_eq!(g.dataset("ranks").unwrap().read_raw::<u64>().unwrap(), [2, 2]);
+    assert_eq!(u64_attr(&g, "validated"), 1);
+    let time = g.dataset("time_min_s").unwrap().read_raw::<f64>().unwrap();
+    assert!(time[0] > time[1], "packed {} s against padded {} s: the line should have bounced", time[0], time[1]);
+    assert!(stdout(&out).contains("2 ranks (processes), each with its own counter"), "{}", stdout(&out));
 }
 
 #[test]

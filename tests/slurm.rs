@@ -212,15 +212,20 @@ fn linpack_job_solves_on_a_grid_over_both_nodes() {
 fn suite_job_runs_every_experiment_over_both_nodes_into_one_file() {
     let dir = tempfile::tempdir().unwrap();
     let options = ["--ntasks-per-node=1", "--cpus-per-task=1"];
-    // One thread per task: falseshare cannot run, and is left out.
-    let out = sbatch(dir.path(), &options, "suite.sbatch", &["--budget", "30s", "--skip", "falseshare"], &[], true);
+    // One rank of one thread per node: falseshare has no line to share, and says so.
+    let out = sbatch(dir.path(), &options, "suite.sbatch", &["--budget", "30s"], &[], true);
     let id = job_id(&out);
     let file = hdf5::File::open(dir.path().join(format!("parahpc-suite-{id}.h5"))).unwrap();
     assert_eq!(str_attr(&file, "slurm_job_id"), id);
     assert_eq!(u64_attr(&file, "nodes"), 2);
     let status = strings(&file.dataset("suite/status").unwrap());
-    assert_eq!(status.len(), 13, "{status:?}");
-    assert!(status.iter().all(|s| s != "skipped"), "{status:?}");
+    assert_eq!(status.len(), 14, "{status:?}");
+    assert!(status.iter().all(|s| s != "failed"), "{status:?}");
+    let (names, reasons) =
+        (strings(&file.dataset("suite/experiment").unwrap()), strings(&file.dataset("suite/reason").unwrap()));
+    let f = names.iter().position(|n| n == "falseshare").unwrap();
+    assert_eq!(status[f], "not applicable");
+    assert!(reasons[f].contains("no cache line to share between nodes"), "{}", reasons[f]);
     assert_eq!(u64_attr(&file.group("linpack").unwrap(), "validated"), 1);
 }
 

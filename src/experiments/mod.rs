@@ -56,6 +56,13 @@ pub trait Experiment: 'static {
     /// How much of the suite's budget its share weighs against the others' 1.
     const SUITE_WEIGHT: f64 = 1.0;
 
+    /// Why its lesson cannot be shown with this job's ranks, threads and nodes (a configuration,
+    /// not a failure: one worker where a lesson needs two); None where it applies. The suite
+    /// records such an experiment as `not applicable`; run alone, it is a usage error.
+    fn not_applicable(_ctx: &RunContext) -> Option<String> {
+        None
+    }
+
     /// Why an option given on the command line (`given(id)`, by its field name) would do nothing
     /// beside the others, naming both; the command is then refused (exit 2). None by default.
     fn idle_option(_args: &Self::Args, _given: &dyn Fn(&str) -> bool) -> Option<String> {
@@ -79,6 +86,7 @@ pub trait Entry: Sync {
     fn headlines(&self, file: &ResultsFile) -> Vec<Headline>;
     fn suite_options(&self, share: &Share, ranks: usize) -> Option<Vec<String>>;
     fn suite_weight(&self) -> f64;
+    fn not_applicable(&self, ctx: &RunContext) -> Option<String>;
 }
 
 /// An experiment's parsed command line, ready to run.
@@ -129,6 +137,10 @@ impl<E: Experiment> Entry for Registered<E> {
 
     fn suite_weight(&self) -> f64 {
         E::SUITE_WEIGHT
+    }
+
+    fn not_applicable(&self, ctx: &RunContext) -> Option<String> {
+        E::not_applicable(ctx)
     }
 }
 

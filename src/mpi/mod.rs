@@ -1,5 +1,5 @@
 //! MPI plumbing that rsmpi lacks or that every experiment shares: collectives on strings and
-//! verdicts, one-sided windows (RMA), request windows for bandwidth loops, loops of exchanges
+//! verdicts, one-sided windows (RMA), memory shared by a node's ranks, request windows for bandwidth loops, loops of exchanges
 //! paced by time, and the messages comm sends. Experiments use these; kernels never do.
 
 pub mod collective;
@@ -7,3 +7,4 @@ pub mod message;
 pub mod paced;
 pub mod requests;
 pub mod rma;
+pub mod shared;

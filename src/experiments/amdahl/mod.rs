@@ -108,6 +108,15 @@ impl Experiment for Amdahl {
         Some(super::options(&["--kernel", "spin", "--work", &work, "--repeats", "2"]))
     }
 
+    fn not_applicable(ctx: &RunContext) -> Option<String> {
+        // One worker in all: no curve to fit (with options, `plan_sweep` says which are missing).
+        (ctx.size * ctx.threads < 2).then(|| {
+            "amdahl fits a scaling curve and needs two workers at least: launch more ranks (mpirun -n 2) or give \
+             each rank threads (--threads 2)"
+                .into()
+        })
+    }
+
     fn common(args: &AmdahlArgs) -> &CommonArgs {
         &args.common
     }

@@ -111,6 +111,12 @@ impl Experiment for Comm {
         Some(super::options(&["--max-bytes", max, "--repeats", &share.count(6.0, 2.0)]))
     }
 
+    fn not_applicable(ctx: &RunContext) -> Option<String> {
+        (ctx.size < 2).then(|| {
+            "comm measures messages between ranks and needs at least 2; launch it with mpirun -n 2 (or more)".into()
+        })
+    }
+
     fn common(args: &CommArgs) -> &CommonArgs {
         &args.common
     }
@@ -559,10 +565,8 @@ fn percentiles(samples: &mut [f64]) -> [f64; 3] {
 }
 
 fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Results> {
-    if ctx.size < 2 {
-        return Err(Failure::usage(
-            "comm measures messages between ranks and needs at least 2; launch it with mpirun -n 2 (or more)",
-        ));
+    if let Some(why) = <Comm as Experiment>::not_applicable(ctx) {
+        return Err(Failure::usage(why));
     }
     if args.min_bytes > args.max_bytes {
         return Err(Failure::usage(format!(

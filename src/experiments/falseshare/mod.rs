@@ -4,6 +4,7 @@
 mod args;
 mod report;
 
+use mpi::collective::SystemOperation;
 use mpi::traits::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,6 +13,7 @@ use crate::options::{CommonArgs, ThreadRequest};
 use crate::kernels::falseshare::{check, increment, Packed, Padded};
 use crate::machine::affinity;
 use crate::machine::topology::Topology;
+use crate::mpi::shared::NodeShared;
 use crate::output::schema::{field, Group};
 use crate::output::{Recorder, console, AttrValue, Results, Table, Values};
 use crate::report::{document::Block, load::ResultsFile};
@@ -31,13 +33,18 @@ impl Experiment for Falseshare {
     const THREAD_LEVEL: mpi::Threading = mpi::Threading::Funneled;
     const SCHEMA: &'static [Group] = &[Group {
         path: "falseshare",
-        about: "One row per placement and layout, measured by rank 0.",
+        about: "One row per placement and layout: rank 0's threads, then the ranks of rank 0's node.",
         datasets: &[
-            field("placement", "1", "`different cores` or `one core's hyperthreads`"),
+            field(
+                "placement",
+                "1",
+                "`different cores` or `one core's hyperthreads` (threads of rank 0), or `separate processes` (the ranks of rank 0's node, counters in an MPI shared-memory window)",
+            ),
             field("layout", "1", "`packed` (counters 8 B apart) or `padded` (128 B apart)"),
-            field("threads", "1", "threads incrementing"),
+            field("threads", "1", "threads incrementing (per rank)"),
+            field("ranks", "1", "ranks incrementing: 1 for threads, the node's ranks for `separate processes`"),
             field("time_min_s", "s", "best of the repeats"),
-            field("ns_per_increment", "ns", "time per increment of one thread"),
+            field("ns_per_increment", "ns", "time per increment of one worker"),
             field("slowdown", "1", "this layout's time over padded's, same placement"),
         ],
         attributes: &[
@@ -52,6 +59,22 @@ impl Experiment for Falseshare {
 
     fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
         Some(super::options(&["--iters", &share.count(2e7, 1e5), "--repeats", "3"]))
+    }
+
+    fn not_applicable(ctx: &RunContext) -> Option<String> {
+        match workers(ctx) {
+            (false, false) if ctx.nodes > 1 => Some(format!(
+                "falseshare needs two workers that share a node's caches, and the {} ranks are on {} nodes, one each: \
+                 there is no cache line to share between nodes; run 2 ranks on one node, or --threads 2",
+                ctx.size, ctx.nodes
+            )),
+            (false, false) => Some(
+                "falseshare needs two workers that share a node: 2 ranks on one node (mpirun -n 2), or --threads 2 \
+                 (and a rank bound to 2 or more CPUs)"
+                    .into(),
+            ),
+            _ => None,
+        }
     }
 
     fn common(args: &FalseshareArgs) -> &CommonArgs {
@@ -129,26 +152,77 @@ fn run_layout(
     Some((best, verdict))
 }
 
-fn run(ctx: &RunContext, args: &FalseshareArgs, recorder: &mut Recorder) -> Outcome<Results> {
-    let threads = ctx.threads;
-    if threads < 2 {
-        return Err(Failure::usage(
-            "falseshare needs at least 2 threads per rank to share a line; give --threads 2 (and a rank bound to 2 or more CPUs)",
-        ));
+/// The workers that can share a line here: rank 0's threads, and the ranks of rank 0's node.
+fn workers(ctx: &RunContext) -> (bool, bool) {
+    let first_node = ctx.hostnames.iter().filter(|h| **h == ctx.hostnames[0]).count();
+    (ctx.threads >= 2, first_node >= 2)
+}
+
+/// Every rank of each node increments its own counter in memory the node's ranks share, packed
+/// into lines or padded to their own, as the course's processes do with a shared `Value`: the
+/// best time of `repeats` runs per layout (the slowest rank's), and the verdict on the counts;
+/// `None` when a stop cut it short. Collective over the world; each node shares its own segment.
+fn run_ranks(ctx: &RunContext, iters: u64, repeats: usize) -> Option<(Vec<(&'static str, f64)>, Result<(), String>)> {
+    let (node, ranks, me) = (&ctx.node, ctx.node.size() as usize, ctx.node.rank() as usize);
+    let shared = NodeShared::new(node, 16 * ranks);
+    let words = shared.words();
+    let abandon = || crate::run::signals::received().is_some();
+    let mut rows = Vec::new();
+    let mut verdict = Ok(());
+    let mut stopped = false;
+    'layouts: for (layout, stride) in [("packed", 1), ("padded", 16)] {
+        let mut best = f64::INFINITY;
+        for _ in 0..repeats {
+            if node.rank() == 0 {
+                words.iter().for_each(|w| w.store(0, std::sync::atomic::Ordering::Relaxed));
+            }
+            shared.sync(node);
+            let start = mpi::time();
+            let finished = increment(&words[stride * me], iters, &abandon);
+            let mine = mpi::time() - start;
+            let mut slowest = 0.0;
+            node.all_reduce_into(&mine, &mut slowest, SystemOperation::max());
+            if !finished || ctx.stop_requested().is_some() {
+                stopped = true;
+                break 'layouts;
+            }
+            best = best.min(slowest);
+            // Test hook: one increment lost, which the count check must catch.
+            if node.rank() == 0 && crate::run::failure::injected("lose-increment") {
+                words[0].fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            shared.sync(node);
+            if node.rank() == 0 {
+                verdict = verdict.and(check((0..ranks).map(|r| &words[stride * r]), iters));
+            }
+        }
+        rows.push((layout, best));
     }
+    shared.free();
+    (!stopped).then_some((rows, verdict))
+}
+
+fn run(ctx: &RunContext, args: &FalseshareArgs, recorder: &mut Recorder) -> Outcome<Results> {
+    if let Some(why) = <Falseshare as Experiment>::not_applicable(ctx) {
+        return Err(Failure::usage(why));
+    }
+    let (with_threads, with_ranks) = workers(ctx);
+    let threads = ctx.threads;
     let topology = Topology::read(Path::new("/"));
     let allowed = affinity::allowed_cpus().map_err(|e| anyhow::anyhow!("sched_getaffinity: {e}"))?;
-    let measuring = ctx.node.rank() == 0;
-    let places = placements(&topology, &allowed, threads);
+    let measuring = with_threads && ctx.node.rank() == 0;
+    let places = if with_threads { placements(&topology, &allowed, threads) } else { Vec::new() };
     let line = std::fs::read_to_string("/sys/devices/system/cpu/cpu0/cache/index0/coherency_line_size")
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or(64);
 
-    // Only node leaders measure; rank 0 reports its node (each node would tell the same story).
-    // The measurement is one step: a stop ends it within a few ms, keeping the layouts done.
-    recorder.expect(1, "measurement");
-    let mut rows: Vec<(&str, &str, f64)> = Vec::new();
+    // Threads: only node leaders measure; rank 0 reports its node (each node would tell the same
+    // story). Ranks: every rank of every node, rank 0's node reported. Each is one step: a stop
+    // ends it within a few ms, keeping the layouts done.
+    recorder.expect(usize::from(with_threads) + usize::from(with_ranks), "measurements");
+    // (placement, layout, threads, ranks, time)
+    let mut rows: Vec<(&str, &str, usize, usize, f64)> = Vec::new();
     let mut verdict = Ok(());
     if measuring {
         'places: for (name, cpus) in &places {
@@ -166,15 +240,15 @@ fn run(ctx: &RunContext, args: &FalseshareArgs, recorder: &mut Recorder) -> Outc
                     break 'places;
                 };
                 verdict = verdict.and(counts);
-                rows.push((name, layout, time));
+                rows.push((name, layout, threads, 1, time));
             }
         }
     }
-    let stopped = ctx.stop_requested();
+    let mut stopped = ctx.stop_requested();
     ctx.agree(verdict.map_err(|e| Failure::failed(format!("validation failed: {e}"))))?;
 
     // Only rank 0 knows whether it found CPUs to pin to; every rank must hear it (they hung).
-    let pinned = if ctx.is_root() && rows.is_empty() && stopped.is_none() {
+    let pinned = if measuring && ctx.is_root() && rows.is_empty() && stopped.is_none() {
         Err(Failure::usage(format!(
             "rank 0 has no {threads} CPUs on distinct cores or hyperthreads to pin to: bind it to more CPUs"
         )))
@@ -182,16 +256,27 @@ fn run(ctx: &RunContext, args: &FalseshareArgs, recorder: &mut Recorder) -> Outc
         Ok(())
     };
     ctx.agree(pinned)?;
+    if with_ranks && stopped.is_none() {
+        match run_ranks(ctx, args.iters, args.repeats) {
+            Some((times, counts)) => {
+                ctx.agree(counts.map_err(|e| Failure::failed(format!("validation failed between ranks: {e}"))))?;
+                let ranks = ctx.node.size() as usize;
+                rows.extend(times.into_iter().map(|(layout, t)| ("separate processes", layout, 1, ranks, t)));
+            }
+            None => stopped = ctx.stop_requested(),
+        }
+    }
     let mut tables = Vec::new();
     if ctx.is_root() {
-        let padded_time = |place: &str| rows.iter().find(|r| r.0 == place && r.1 == "padded").map_or(f64::NAN, |r| r.2);
+        let padded_time = |place: &str| rows.iter().find(|r| r.0 == place && r.1 == "padded").map_or(f64::NAN, |r| r.4);
         let mut t = Table::new("falseshare");
         t.column("placement", "1", Values::Str(rows.iter().map(|r| r.0.to_string()).collect()))
             .column("layout", "1", Values::Str(rows.iter().map(|r| r.1.to_string()).collect()))
-            .column("threads", "1", Values::U64(vec![threads as u64; rows.len()]))
-            .column("time_min_s", "s", Values::F64(rows.iter().map(|r| r.2).collect()))
-            .column("ns_per_increment", "ns", Values::F64(rows.iter().map(|r| r.2 / args.iters as f64 * 1e9).collect()))
-            .column("slowdown", "1", Values::F64(rows.iter().map(|r| r.2 / padded_time(r.0)).collect()));
+            .column("threads", "1", Values::U64(rows.iter().map(|r| r.2 as u64).collect()))
+            .column("ranks", "1", Values::U64(rows.iter().map(|r| r.3 as u64).collect()))
+            .column("time_min_s", "s", Values::F64(rows.iter().map(|r| r.4).collect()))
+            .column("ns_per_increment", "ns", Values::F64(rows.iter().map(|r| r.4 / args.iters as f64 * 1e9).collect()))
+            .column("slowdown", "1", Values::F64(rows.iter().map(|r| r.4 / padded_time(r.0)).collect()));
         let smt = topology.threads_per_core() > 1;
         t.attr("iterations", AttrValue::U64(args.iters))
             .attr("repeats", AttrValue::U64(args.repeats as u64))
@@ -200,17 +285,19 @@ fn run(ctx: &RunContext, args: &FalseshareArgs, recorder: &mut Recorder) -> Outc
             .attr("validated", AttrValue::U64(1))
             .attr("smt", AttrValue::U64(smt as u64));
         print!("{}", console::render(&t));
-        let slow = rows.iter().find(|r| r.1 == "packed" && r.0 == "different cores").map(|r| r.2 / padded_time(r.0));
-        if let Some(s) = slow {
+        for (place, who) in [("different cores", "threads on different cores"), ("separate processes", "ranks (processes)")] {
+            let Some(r) = rows.iter().find(|r| r.1 == "packed" && r.0 == place) else { continue };
+            let (n, s) = (r.2.max(r.3), r.4 / padded_time(place));
             println!(
-                "False sharing: {threads} threads on different cores, each with its own counter, run ×{} slower when the counters share a {line}-byte line than when each has its own.",
-                console::format_number(s)
+                "False sharing: {n} {who}, each with its own counter, run ×{} {} when the counters share a {line}-byte line than when each has its own.",
+                console::format_number(if s >= 1.0 { s } else { 1.0 / s }),
+                if s >= 1.0 { "slower" } else { "faster" }
             );
         }
-        if !smt {
+        if with_threads && !smt {
             println!("This node has no SMT (one hardware thread per core): the same-core variant, where hyperthreads share one L1 and the line never moves, cannot run here.");
         }
-        println!("Lesson: pad per-thread data to its own cache line; the cost is paid even though no data is shared.");
+        println!("Lesson: pad per-worker data to its own cache line, between threads as between processes sharing memory; the cost is paid even though no data is shared.");
         tables.push(t);
     }
     let mut results = Results::complete(tables);

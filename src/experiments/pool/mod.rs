@@ -96,7 +96,9 @@ impl Experiment for Pool {
     }
 
     fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
-        Some(super::options(&["--task", "spin-us", "--spin-us", "100", "--tasks", &share.count(4e4, 100.0)]))
+        // The lesson is what a message per chunk costs: the course's cheap task (a square), one
+        // per chunk, so that the farm's overhead per task is the message's.
+        Some(super::options(&["--tasks", &share.count(1e6, 1000.0), "--chunksize", "1"]))
     }
 
     fn common(args: &PoolArgs) -> &CommonArgs {

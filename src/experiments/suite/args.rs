@@ -13,10 +13,11 @@ use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
     Each experiment's share is what is left of the budget divided among the experiments still to \
     run; one that would outlast its share is stopped at the end of it as a stop signal would stop \
     it, keeps what it completed and is marked incomplete. The file holds one group per experiment, \
-    the same as its own run writes, and /suite: each experiment's status (complete, incomplete or \
-    skipped, with the reason), its arguments and its time. An experiment that cannot run here \
-    (falseshare with one thread per rank, comm on one rank) is skipped and the suite goes on; the \
-    exit status is 1 when one was skipped (an experiment cut at its share ran). A stop signal ends the suite with the \
+    the same as its own run writes, and /suite: each experiment's status (complete, incomplete, not \
+    applicable or failed, with the reason), its arguments and its time. An experiment whose lesson \
+    this job cannot show (comm or amdahl with one worker, falseshare with no two workers on one \
+    node) is not applicable and takes no share; one that fails (a check, an error every rank \
+    sees) is recorded and the suite goes on; the exit status is 1 when one failed. A stop signal ends the suite with the \
     experiments completed so far in the file. Every experiment runs with the suite's threads per \
     rank (--threads). --<experiment> \"OPTIONS\" replaces the suite's sizes for one experiment \
     (whitespace-separated, no quoting). --resume FILE goes on from a stopped or partial suite: \
@@ -41,7 +42,7 @@ pub struct SuiteArgs {
     pub skip: Vec<String>,
 
     /// A suite's file to go on from: its complete experiments are kept as they are, the others
-    /// (incomplete, skipped, not reached) run; the new file goes to -o (FILE itself with --force)
+    /// (incomplete, not applicable, failed, not reached) run; the new file goes to -o (FILE itself with --force)
     #[arg(long, value_name = "FILE")]
     pub resume: Option<std::path::PathBuf>,
 

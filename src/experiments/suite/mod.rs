@@ -33,11 +33,15 @@ impl Experiment for Suite {
     const THREAD_LEVEL: mpi::Threading = mpi::Threading::Funneled;
     const SCHEMA: &'static [Group] = &[Group {
         path: "suite",
-        about: "One row per experiment the suite ran or skipped; each experiment's own groups hold its results.",
+        about: "One row per experiment the suite planned; each experiment's own groups hold its results.",
         datasets: &[
             field("experiment", "1", "the experiment"),
-            field("status", "1", "`complete`, `incomplete` (stopped at the end of its share, or by a signal) or `skipped`"),
-            field("reason", "1", "why it is incomplete or skipped; empty when complete"),
+            field(
+                "status",
+                "1",
+                "`complete`, `incomplete` (stopped at the end of its share, or by a signal), `not applicable` (this job's ranks, threads or nodes cannot show its lesson) or `failed`",
+            ),
+            field("reason", "1", "why it is incomplete, not applicable or failed; empty when complete"),
             field("arguments", "1", "its options, as its own command line takes them"),
             field("share_s", "s", "its share of the budget: what was left, divided among the experiments still to run"),
             field("time_s", "s", "how long it ran"),
@@ -138,12 +142,26 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
     recorder.expect(plan.len(), "experiments");
     let mut rows: Vec<Row> = Vec::new();
     let mut stopped = None;
+    // What this job's ranks, threads and nodes cannot show (one worker where a lesson needs two):
+    // recorded with the reason, no share of the budget, no failure.
+    let not_applicable: Vec<Option<String>> =
+        plan.iter().map(|p| super::find(p.name).expect("registered").not_applicable(ctx)).collect();
     for (i, p) in plan.iter().enumerate() {
         if let Some(row) = kept.iter().find(|r| r.experiment == p.name) {
             rows.push(row.clone());
             continue;
         }
-        let left: f64 = plan[i..].iter().filter(|p| kept.iter().all(|r| r.experiment != p.name)).map(|p| weight(p.name)).sum();
+        if let Some(why) = &not_applicable[i] {
+            let row = Row { experiment: p.name, status: "not applicable", reason: why.clone(), arguments: String::new(), share: 0.0, time: 0.0 };
+            rows.push(row);
+            continue;
+        }
+        let left: f64 = plan[i..]
+            .iter()
+            .zip(&not_applicable[i..])
+            .filter(|(p, na)| na.is_none() && kept.iter().all(|r| r.experiment != p.name))
+            .map(|(p, _)| weight(p.name))
+            .sum();
         // Rank 0's clock decides: the ranks' clocks differ by the time between their starts,
         // and every rank must size its experiment alike (pool's task count, for one).
         let mut share = ((usable - (mpi::time() - start)) * weight(p.name) / left).max(1.0);
@@ -184,7 +202,7 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
                 verdict
             }
             // Every rank knows (usage, a failed check): recorded, and the suite goes on.
-            Err(Failure::Collective { message, .. }) => ("skipped", message),
+            Err(Failure::Collective { message, .. }) => ("failed", message),
             Err(fatal) => return Err(fatal),
         };
         rows.push(Row { experiment: p.name, status, reason, arguments: options.join(" "), share, time });
@@ -210,15 +228,16 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
                 plan.len()
             ),
         });
-    } else if rows.iter().any(|r| r.status == "skipped") {
-        // Cut at its share, an experiment ran (its file says how far); skipped, it did not.
-        let skipped: Vec<String> =
-            rows.iter().filter(|r| r.status == "skipped").map(|r| format!("{} ({})", r.experiment, r.reason)).collect();
+    } else if rows.iter().any(|r| r.status == "failed") {
+        // Cut at its share, an experiment ran (its file says how far); failed, it did not; not
+        // applicable is no failure.
+        let failed: Vec<String> =
+            rows.iter().filter(|r| r.status == "failed").map(|r| format!("{} ({})", r.experiment, r.reason)).collect();
         results.verdict = Some(format!(
-            "{} of {} experiments ran; skipped: {}; the file holds everything measured",
-            rows.len() - skipped.len(),
+            "{} of {} experiments failed: {}; the file holds everything measured",
+            failed.len(),
             plan.len(),
-            skipped.join("; ")
+            failed.join("; ")
         ));
     }
     if ctx.is_root() {
