@@ -158,11 +158,14 @@ fn workers(ctx: &RunContext) -> (bool, bool) {
     (ctx.threads >= 2, first_node >= 2)
 }
 
+/// A layout and its best time, s.
+type LayoutTime = (&'static str, f64);
+
 /// Every rank of each node increments its own counter in memory the node's ranks share, packed
 /// into lines or padded to their own, as the course's processes do with a shared `Value`: the
 /// best time of `repeats` runs per layout (the slowest rank's), and the verdict on the counts;
 /// `None` when a stop cut it short. Collective over the world; each node shares its own segment.
-fn run_ranks(ctx: &RunContext, iters: u64, repeats: usize) -> Option<(Vec<(&'static str, f64)>, Result<(), String>)> {
+fn run_ranks(ctx: &RunContext, iters: u64, repeats: usize) -> Option<(Vec<LayoutTime>, Result<(), String>)> {
     let (node, ranks, me) = (&ctx.node, ctx.node.size() as usize, ctx.node.rank() as usize);
     let shared = NodeShared::new(node, 16 * ranks);
     let words = shared.words();
