@@ -17,8 +17,7 @@ cd "$work"
 mpirun --oversubscribe -n 9 "$bin" amdahl --kernel sleep --serial-fraction 0.1 --work 3 -q -o amdahl.h5
 "$bin" report amdahl.h5 -o report
 
-# The machine card: the whole suite on 2 ranks, within two minutes (falseshare needs two threads
-# per rank, which would oversubscribe the two cores: left out).
+# The machine card: the whole suite on 2 ranks, within two minutes.
 mpirun -n 2 "$bin" suite --budget 2m --threads 1 -q -o suite.h5 >/dev/null
 "$bin" report suite.h5 -o card
 

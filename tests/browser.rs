@@ -188,3 +188,44 @@ fn the_html_report_renders_in_a_browser_without_errors_or_sideways_scrolling() {
     std::fs::copy(&page, artifacts().join("report.html")).unwrap();
     eprintln!("screenshot of the report: {}", shot.display());
 }
+
+#[test]
+fn a_suite_reports_its_machine_card_in_a_browser_without_errors_or_sideways_scrolling() {
+    // The card of a suite: the machine, then a tile per experiment with its small figure.
+    let dir = tempfile::tempdir().unwrap();
+    let skip = "falseshare,countdown,bank,pool,gemm,simd,reduce,roofline,linpack";
+    let args = [
+        "suite",
+        "--budget",
+        "60s",
+        "--threads",
+        "1",
+        "--skip",
+        skip,
+        "--stream",
+        "--bytes 16M --repeats 3",
+        "--memlat",
+        "--max-bytes 4M --accesses 100000",
+        "--amdahl",
+        "--kernel sleep --work 0.2 --repeats 1",
+        "--comm",
+        "--max-bytes 4K --iters 20 --warmup 2 --repeats 1",
+        "-q",
+        "-o",
+        "s.h5",
+    ];
+    assert_success(&mpirun(2, &args, dir.path()));
+    let out = Command::new(env!("CARGO_BIN_EXE_parahpc"))
+        .current_dir(dir.path())
+        .args(["report", "-o", "card", "s.h5"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let page = dir.path().join("card/report.html");
+    let found = problems(&page);
+    assert!(found.is_empty(), "the card's report.html in chromium at {WIDTH} px:\n{}", found.join("\n"));
+    let tiles = layout(&page)["figures"].as_array().unwrap().len();
+    // Four small figures in the card, and the same four at full width in the sections.
+    assert_eq!(tiles, 8, "figures on the page");
+    std::fs::copy(dir.path().join("card/card.png"), artifacts().join("card.png")).unwrap();
+}

@@ -55,11 +55,37 @@ fn read(path: &Path) -> String {
 
 const SMALL: &[&str] = &["--kernel", "sleep", "--work", "0.3", "--repeats", "2"];
 
+/// Checks that a waited-for job succeeded; if it did not, fails with the job's own log and the
+/// slurmd logs' last lines, where a crash at MPI start-up says what happened.
+fn assert_job_succeeded(out: &Output, dir: &Path) {
+    if out.status.success() {
+        return;
+    }
+    let logs: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "out"))
+        .map(|p| format!("{}:\n{}", p.display(), read(&p)))
+        .collect();
+    let slurmd: Vec<String> = ["/tmp/parahpc-slurm"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("slurmd-")))
+        .map(|p| {
+            let text = read(&p);
+            let tail: Vec<&str> = text.lines().rev().take(15).collect();
+            format!("{} (last lines):\n{}", p.display(), tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
+        })
+        .collect();
+    panic!("the job failed: {:?}\n{}\n{}\n{}", out.status, stderr(out), logs.join("\n"), slurmd.join("\n"));
+}
+
 /// Submits `script` with the small workload, waits for it and checks it succeeded; returns the
 /// job id and the job's log `<prefix>-<id>.out`.
 fn run_job(dir: &Path, options: &[&str], script: &str, env: &[(&str, &str)], prefix: &str) -> (String, String) {
     let out = sbatch(dir, options, script, SMALL, env, true);
-    assert_success(&out);
+    assert_job_succeeded(&out, dir);
     let id = job_id(&out);
     let log = read(&dir.join(format!("{prefix}-{id}.out")));
     (id, log)
@@ -69,7 +95,7 @@ fn run_job(dir: &Path, options: &[&str], script: &str, env: &[(&str, &str)], pre
 /// succeeded and that its results file records the job; returns the job's log and that file.
 fn experiment_job(dir: &Path, options: &[&str], experiment: &str, args: &[&str]) -> (String, hdf5::File) {
     let out = sbatch(dir, options, &format!("{experiment}.sbatch"), args, &[], true);
-    assert_success(&out);
+    assert_job_succeeded(&out, dir);
     let id = job_id(&out);
     let log = read(&dir.join(format!("parahpc-{experiment}-{id}.out")));
     let file = hdf5::File::open(dir.join(format!("parahpc-{experiment}-{id}.h5"))).unwrap();

@@ -92,14 +92,16 @@ fn options_for_one_experiment_replace_its_sizes_and_are_checked_first() {
     assert!(!dir.path().join("b.h5").exists());
 }
 
-/// A small suite file in `dir`: stream and memlat, measured for real.
+/// A small suite file in `dir` on 2 ranks: amdahl, comm, stream and memlat (four figures) and
+/// the node's facts, measured for real.
 fn small_suite(dir: &std::path::Path, out: &str) {
-    let skip = "amdahl,comm,falseshare,countdown,bank,pool,gemm,simd,reduce,roofline,linpack";
+    let skip = "falseshare,countdown,bank,pool,gemm,simd,reduce,roofline,linpack";
     // Sizes that finish well inside their shares, however busy the machine.
     let (stream, memlat) = ("--bytes 16M --repeats 3", "--max-bytes 4M --accesses 100000");
+    let (amdahl, comm) = ("--kernel sleep --work 0.2 --repeats 1", "--max-bytes 4K --iters 20 --warmup 2 --repeats 1");
     let args = ["suite", "--budget", "60s", "--threads", "1", "--skip", skip, "--stream", stream, "--memlat", memlat];
-    let args = [&args[..], &["-q", "-o", out]].concat();
-    assert_success(&mpirun(1, &args, dir));
+    let args = [&args[..], &["--amdahl", amdahl, "--comm", comm, "-q", "-o", out]].concat();
+    assert_success(&mpirun(2, &args, dir));
 }
 
 fn report(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -119,15 +121,33 @@ fn a_suite_reports_its_machine_card_and_two_files_go_side_by_side() {
     assert_success(&report(dir.path(), &["a.h5", "-o", "one"]));
     let md = std::fs::read_to_string(dir.path().join("one/report.md")).unwrap();
     let card = md.find("## Machine card").expect("a card");
-    // First thing after the runs, before any experiment's section; the figures of the runs
-    // are the experiments' own.
-    assert!(card < md.find("## topology").unwrap() && card < md.find("## stream").unwrap(), "{md}");
-    for figure in ["cores per node", "STREAM best, one node", "latency, largest working set"] {
-        assert!(md[card..].contains(&format!("| {figure} |")), "{figure} missing:\n{md}");
+    // First thing after the runs, before any experiment's section.
+    let end = md.find("## amdahl").unwrap();
+    assert!(card < end && end < md.find("## topology").unwrap() && end < md.find("## stream").unwrap(), "{md}");
+    let card = &md[card..end];
+    // The machine once, at the top: its CPU as the file records it, cores and caches.
+    let file = hdf5::File::open(dir.path().join("a.h5")).unwrap();
+    let cpu = str_attr(&file, "cpu_model");
+    assert!(card.contains(&format!("{cpu} · ")) && card.contains(" cores · "), "{card}");
+    // A small figure per experiment that draws one, and each headline once, with the lesson and
+    // what this machine shows, said from its own figure.
+    assert_eq!(card.matches("<img src=").count(), 4, "{card}");
+    for (figure, shown) in [
+        ("STREAM best, one node", "Here the node's best is "),
+        ("latency, largest working set", "Here the largest working set waits "),
+        ("MPI latency α, intra-node", "Here a message costs "),
+        ("Amdahl serial fraction (sleep)", "Here f = "),
+    ] {
+        assert_eq!(card.matches(&format!("- {figure}: ")).count(), 1, "{figure}:\n{card}");
+        let line = card.lines().find(|l| l.starts_with(&format!("- {figure}: "))).unwrap();
+        let value = line.split(": ").nth(1).unwrap().split(' ').next().unwrap().trim_end_matches('.');
+        assert!(line.contains(&format!("{shown}{value}")), "{line}");
     }
+    assert!(!card.contains("The machine every other figure is measured on"), "{card}");
     let png = std::fs::read(dir.path().join("one/card.png")).unwrap();
-    assert_eq!(png_size(&png), (1000, 640));
-    assert!(std::fs::read_to_string(dir.path().join("one/report.html")).unwrap().contains("<svg"));
+    assert_eq!(png_size(&png), (1200, 900));
+    assert!(std::fs::read_to_string(dir.path().join("one/card.svg")).unwrap().contains("Machine card"));
+    assert!(std::fs::read_to_string(dir.path().join("one/report.html")).unwrap().contains("<div class=\"tiles\">"));
 
     assert_success(&report(dir.path(), &["a.h5", "b.h5", "-o", "two"]));
     let md = std::fs::read_to_string(dir.path().join("two/report.md")).unwrap();

@@ -14,6 +14,27 @@ pub fn parse_sysfs_size(s: &str) -> Option<u64> {
     crate::options::parse_bytes(s).ok()
 }
 
+/// The CPU's model as the kernel names it (x86: "model name"; Arm: the implementer and part),
+/// or "unknown CPU".
+pub fn cpu_model() -> String {
+    let info = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    cpu_model_of(&info)
+}
+
+fn cpu_model_of(cpuinfo: &str) -> String {
+    let field = |name: &str| {
+        cpuinfo.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+    };
+    match (field("model name"), field("CPU implementer"), field("CPU part")) {
+        (Some(model), _, _) => model,
+        (None, Some(implementer), Some(part)) => format!("Arm CPU (implementer {implementer}, part {part})"),
+        _ => "unknown CPU".into(),
+    }
+}
+
 /// Size of the largest (last-level) data or unified cache of CPU 0, if the kernel says.
 pub fn last_level_cache_bytes() -> Option<u64> {
     let dir = fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
@@ -46,5 +67,14 @@ mod tests {
         assert_eq!(parse_sysfs_size("36M"), Some(36 * 1024 * 1024));
         assert_eq!(parse_sysfs_size("512"), Some(512));
         assert_eq!(parse_sysfs_size("big"), None);
+        assert_eq!(
+            cpu_model_of("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\n"),
+            "Intel(R) Xeon(R) Processor"
+        );
+        assert_eq!(
+            cpu_model_of("CPU implementer\t: 0x41\nCPU part\t: 0xd0c\n"),
+            "Arm CPU (implementer 0x41, part 0xd0c)"
+        );
+        assert_eq!(cpu_model_of(""), "unknown CPU");
     }
 }

@@ -318,6 +318,7 @@ fn provenance(ctx: &RunContext) -> Vec<(&'static str, AttrValue)> {
         ("mpi_thread_level", AttrValue::Str(format!("{:?}", ctx.thread_level).to_lowercase())),
         ("hdf5_library", AttrValue::Str(format!("{h5_major}.{h5_minor}.{h5_release}"))),
         ("blas_library", AttrValue::Str(crate::machine::blas::config())),
+        ("cpu_model", AttrValue::Str(crate::machine::cpu_model())),
         ("world_size", AttrValue::U64(ctx.size as u64)),
         ("nodes", AttrValue::U64(ctx.nodes as u64)),
         ("threads_per_rank", AttrValue::U64(ctx.threads as u64)),

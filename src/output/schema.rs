@@ -49,6 +49,7 @@ pub const ROOT: Group = Group {
         field("mpi_thread_level", "", "the MPI thread level provided: `single` or `funneled`"),
         field("hdf5_library", "", "the HDF5 library's version"),
         field("blas_library", "", "OpenBLAS's configuration string and thread count"),
+        field("cpu_model", "", "rank 0's CPU as the kernel names it (/proc/cpuinfo)"),
         field("world_size", "1", "ranks in the job"),
         field("nodes", "1", "distinct hosts in the job"),
         field("threads_per_rank", "1", "threads each rank ran"),

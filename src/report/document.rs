@@ -12,6 +12,16 @@ pub enum Block {
     Table(Vec<String>, Vec<Vec<String>>),
     /// A figure: the file stem of its `.svg` and `.png`, and a caption.
     Figure(String, String),
+    /// Small figures side by side, each with its lines (the machine card).
+    Tiles(Vec<Tile>),
+}
+
+/// One tile of `Block::Tiles`: a title, a small figure (the stem of its `.svg`), and lines.
+#[derive(Clone)]
+pub struct Tile {
+    pub title: String,
+    pub figure: Option<String>,
+    pub lines: Vec<String>,
 }
 
 pub fn markdown(blocks: &[Block]) -> String {
@@ -34,6 +44,17 @@ pub fn markdown(blocks: &[Block]) -> String {
             Block::Figure(stem, caption) => {
                 writeln!(out, "![{caption}]({stem}.svg)\n\n*{caption}* ([PNG]({stem}.png))\n")
             }
+            Block::Tiles(tiles) => {
+                for t in tiles {
+                    writeln!(out, "**{}**\n", t.title).unwrap();
+                    if let Some(stem) = &t.figure {
+                        writeln!(out, "<img src=\"{stem}.svg\" alt=\"{}\" width=\"320\">\n", t.title).unwrap();
+                    }
+                    t.lines.iter().for_each(|l| writeln!(out, "- {l}").unwrap());
+                    writeln!(out).unwrap();
+                }
+                Ok(())
+            }
         }
         .unwrap();
     }
@@ -49,7 +70,10 @@ pub fn html(title: &str, blocks: &[Block], svg_of: impl Fn(&str) -> String) -> S
     let mut out = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-serif;max-width:1100px;margin:auto;padding:0 8px}}\
          table{{border-collapse:collapse;display:block;overflow-x:auto}}td,th{{border:1px solid #aaa;padding:2px 8px}}\
-         figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto;display:block}}</style></head><body>\n",
+         figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto;display:block}}\
+         .tiles{{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:10px}}\
+         .tile{{border:1px solid #ccc;padding:6px;min-width:0}}.tile h3{{font-size:1em;margin:0 0 4px}}\
+         .tile figure{{margin:0}}.tile ul{{margin:4px 0;padding-left:1.2em;font-size:.9em}}</style></head><body>\n",
         escape(title)
     );
     for block in blocks {
@@ -74,6 +98,18 @@ pub fn html(title: &str, blocks: &[Block], svg_of: impl Fn(&str) -> String) -> S
             Block::Figure(stem, caption) => {
                 writeln!(out, "<figure>{}<figcaption>{}</figcaption></figure>", svg_of(stem), escape(caption))
             }
+            Block::Tiles(tiles) => {
+                let tile = |t: &Tile| {
+                    let figure = t
+                        .figure
+                        .as_deref()
+                        .map(|stem| format!("<figure>{}</figure>", svg_of(stem)))
+                        .unwrap_or_default();
+                    let lines: String = t.lines.iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
+                    format!("<div class=\"tile\"><h3>{}</h3>{figure}<ul>{lines}</ul></div>", escape(&t.title))
+                };
+                writeln!(out, "<div class=\"tiles\">{}</div>", tiles.iter().map(tile).collect::<String>())
+            }
         }
         .unwrap();
     }
@@ -90,6 +126,11 @@ mod tests {
             Block::Paragraph("speedup ×4.99 on 9 <ranks>".into()),
             Block::Table(vec!["file".into(), "ranks".into()], vec![vec!["a".into(), "9".into()]]),
             Block::Figure("amdahl".into(), "Speedup".into()),
+            Block::Tiles(vec![Tile {
+                title: "stream".into(),
+                figure: Some("stream".into()),
+                lines: vec!["a < b".into()],
+            }]),
         ]
     }
 
@@ -103,5 +144,9 @@ mod tests {
         assert!(html.contains("<h2>amdahl</h2>"));
         assert!(html.contains("9 &lt;ranks&gt;"));
         assert!(html.contains("<svg id=\"amdahl\"/>"));
+        assert!(html.contains(
+            "<div class=\"tile\"><h3>stream</h3><figure><svg id=\"stream\"/></figure><ul><li>a &lt; b</li></ul></div>"
+        ));
+        assert!(md.contains("**stream**\n\n<img src=\"stream.svg\""));
     }
 }

@@ -20,8 +20,10 @@ pub struct Headline {
     pub value: f64,
     pub unit: &'static str,
     pub better: Better,
-    /// The one sentence of the lesson it proves.
+    /// The one sentence of the lesson it proves: the claim.
     pub lesson: &'static str,
+    /// What this machine shows, in words made from its own figures (empty if not said).
+    pub shows: String,
 }
 
 impl Headline {
@@ -32,7 +34,13 @@ impl Headline {
         better: Better,
         lesson: &'static str,
     ) -> Headline {
-        Headline { figure: figure.into(), value, unit, better, lesson }
+        Headline { figure: figure.into(), value, unit, better, lesson, shows: String::new() }
+    }
+
+    /// What this machine shows, said from its own figures.
+    pub fn shows(mut self, sentence: impl Into<String>) -> Headline {
+        self.shows = sentence.into();
+        self
     }
 }
 

@@ -1,9 +1,9 @@
 //! The headline figures as a reader meets them: the machine card that opens the report of a
 //! suite file, the side-by-side table of several files, and the check against a reference.
 
-use super::report::headlines_of;
+use super::report::{headlines_by_experiment, headlines_of};
 use crate::output::console::format_number as num;
-use crate::report::document::Block;
+use crate::report::document::{Block, Tile};
 use crate::report::figure::{self, Figure, OrText};
 use crate::report::headline::{self, Headline, Regression};
 use crate::report::load::ResultsFile;
@@ -11,30 +11,30 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-/// The card as a picture: one line per figure, its value and its lesson.
+/// The card as a picture, to print and pin up: the machine on top, then each measured figure
+/// with its value and what this machine shows.
 struct Card {
-    title: String,
+    machine: [String; 2],
     lines: Vec<Headline>,
 }
 
 impl Figure for Card {
-    const SIZE: (u32, u32) = (1000, 640);
+    const SIZE: (u32, u32) = (1200, 900);
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
         let font = |size: u32| ("sans-serif", size).into_font().color(&BLACK);
-        root.draw(&Text::new(self.title.clone(), (24, 20), font(22))).text()?;
-        let step = ((Self::SIZE.1 as i32 - 80) / self.lines.len().max(1) as i32).min(36);
+        let grey = ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80));
+        root.draw(&Text::new("Machine card", (24, 14), font(24))).text()?;
+        root.draw(&Text::new(self.machine[0].clone(), (24, 48), font(15))).text()?;
+        root.draw(&Text::new(self.machine[1].clone(), (24, 68), grey.clone())).text()?;
+        let step = ((Self::SIZE.1 as i32 - 110) / self.lines.len().max(1) as i32).min(46);
         for (i, h) in self.lines.iter().enumerate() {
-            let y = 64 + i as i32 * step;
+            let y = 104 + i as i32 * step;
             root.draw(&Text::new(h.figure.clone(), (24, y), font(15))).text()?;
-            root.draw(&Text::new(format!("{} {}", value(h.value), unit(h.unit)), (330, y), font(15))).text()?;
-            root.draw(&Text::new(
-                h.lesson.to_string(),
-                (480, y + 2),
-                ("sans-serif", 11).into_font().color(&RGBColor(90, 90, 90)),
-            ))
-            .text()?;
+            root.draw(&Text::new(format!("{} {}", value(h.value), unit(h.unit)), (380, y), font(15))).text()?;
+            let said = if h.shows.is_empty() { h.lesson.to_string() } else { h.shows.clone() };
+            root.draw(&Text::new(said, (24, y + 19), grey.clone())).text()?;
         }
         Ok(())
     }
@@ -58,32 +58,71 @@ fn unit(u: &str) -> &str {
     }
 }
 
-/// The machine card of one suite file: a picture and a table, each figure with its lesson.
-pub fn card(file: &ResultsFile, dir: &Path) -> Result<Vec<Block>, String> {
-    let lines = headlines_of(file);
-    if lines.is_empty() {
-        return Ok(Vec::new());
+/// The machine as its facts say it, on two lines: the CPU, its cores, caches and NUMA nodes;
+/// then the MPI, the BLAS, and how the suite ran.
+fn machine(file: &ResultsFile, facts: &[Headline]) -> [String; 2] {
+    let fact =
+        |name: &str| facts.iter().find(|h| h.figure == name).map(|h| format!("{} {}", value(h.value), unit(h.unit)));
+    let mut node = vec![file.text("cpu_model")];
+    node.extend(fact("cores per node").map(|c| format!("{} cores", c.trim())));
+    node.extend(fact("NUMA nodes per node").map(|n| format!("{} NUMA node(s)", n.trim())));
+    let caches: Vec<String> =
+        ["L1d", "L2", "L3"].iter().filter_map(|l| fact(&format!("{l} cache")).map(|v| format!("{l} {v}"))).collect();
+    if !caches.is_empty() {
+        node.push(caches.join(", "));
     }
     let mut hosts = file.hostnames.clone();
     hosts.sort();
     hosts.dedup();
-    let title = format!(
-        "{}: {} rank(s) × {} thread(s), {}",
-        hosts.join(", "),
-        file.text("world_size"),
-        file.text("threads_per_rank"),
-        file.text("start_time")
-    );
-    figure::save(&Card { title: title.clone(), lines: lines.clone() }, dir, "card")?;
-    let rows = lines
+    let mpi = file.text("mpi_library").split(',').next().unwrap_or("").trim().to_string();
+    let blas = file.text("blas_library").split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    [
+        node.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · "),
+        format!(
+            "{mpi} · {blas} · {} rank(s) × {} thread(s) on {} · {}",
+            file.text("world_size"),
+            file.text("threads_per_rank"),
+            hosts.join(", "),
+            file.text("start_time")
+        ),
+    ]
+}
+
+/// The machine card of one suite file: the machine once, then a tile per experiment with its
+/// figure (where its section draws one) and each headline once, with the lesson it proves and
+/// what this machine shows; card.png and card.svg hold the same, printable.
+pub fn card(file: &ResultsFile, dir: &Path) -> Result<Vec<Block>, String> {
+    let by_experiment = headlines_by_experiment(file);
+    if by_experiment.is_empty() {
+        return Ok(Vec::new());
+    }
+    let facts: Vec<Headline> =
+        by_experiment.iter().filter(|(e, _)| *e == "topology").flat_map(|(_, h)| h.clone()).collect();
+    let machine = machine(file, &facts);
+    let measured: Vec<&(&str, Vec<Headline>)> = by_experiment.iter().filter(|(e, _)| *e != "topology").collect();
+    let lines: Vec<Headline> = measured.iter().flat_map(|(_, h)| h.clone()).collect();
+    figure::save(&Card { machine: machine.clone(), lines }, dir, "card")?;
+    let tiles = measured
         .iter()
-        .map(|h| vec![h.figure.clone(), value(h.value), unit(h.unit).to_string(), h.lesson.to_string()])
+        .map(|(experiment, headlines)| Tile {
+            title: experiment.to_string(),
+            figure: dir.join(format!("{experiment}.svg")).exists().then(|| experiment.to_string()),
+            lines: headlines
+                .iter()
+                .map(|h| {
+                    let amount = format!("{} {}", value(h.value), unit(h.unit));
+                    format!("{}: {}. {} {}", h.figure, amount.trim_end(), h.lesson, h.shows).trim_end().to_string()
+                })
+                .collect(),
+        })
         .collect();
     Ok(vec![
         Block::Heading(2, "Machine card".into()),
-        Block::Paragraph(format!("{title}, from the suite in {}.", file.label)),
-        Block::Figure("card".into(), "The machine card: each measured figure with the lesson it proves".into()),
-        Block::Table(["figure", "value", "unit", "lesson"].map(String::from).to_vec(), rows),
+        Block::Paragraph(format!(
+            "{}. {}. From the suite in {}; to print: card.png, card.svg.",
+            machine[0], machine[1], file.label
+        )),
+        Block::Tiles(tiles),
     ])
 }
 

@@ -132,6 +132,16 @@ fn write_report(files: &[ResultsFile], dir: &Path, against_reference: &[Block]) 
         Block::Heading(2, "Runs".into()),
         runs_table(files),
     ];
+    // The sections first, so that the card can show the figures they draw.
+    let mut section_blocks = Vec::new();
+    let mut sections = 0;
+    for experiment in experiments::ALL {
+        let holding: Vec<&ResultsFile> = files.iter().filter(|f| f.groups.contains_key(experiment.name())).collect();
+        if !holding.is_empty() {
+            section_blocks.extend(experiment.report(&holding, dir).map_err(Failure::usage)?);
+            sections += 1;
+        }
+    }
     // One suite: its card first. Several files: their figures side by side.
     match files {
         [one] if one.groups.contains_key("suite") => {
@@ -141,14 +151,7 @@ fn write_report(files: &[ResultsFile], dir: &Path, against_reference: &[Block]) 
         several => blocks.extend(super::compare::side_by_side(several)),
     }
     blocks.extend(against_reference.iter().cloned());
-    let mut sections = 0;
-    for experiment in experiments::ALL {
-        let holding: Vec<&ResultsFile> = files.iter().filter(|f| f.groups.contains_key(experiment.name())).collect();
-        if !holding.is_empty() {
-            blocks.extend(experiment.report(&holding, dir).map_err(Failure::usage)?);
-            sections += 1;
-        }
-    }
+    blocks.extend(section_blocks);
     let mut unknown: Vec<&str> = files
         .iter()
         .flat_map(|f| f.groups.keys())
@@ -180,15 +183,21 @@ fn write_report(files: &[ResultsFile], dir: &Path, against_reference: &[Block]) 
     Ok(())
 }
 
-/// Every experiment's headlines in `file`: the node first, then the registry's order.
-pub fn headlines_of(file: &ResultsFile) -> Vec<Headline> {
+/// Every experiment's headlines in `file`, by experiment: the node first, then the registry's
+/// order; figures that are not numbers are left out.
+pub fn headlines_by_experiment(file: &ResultsFile) -> Vec<(&'static str, Vec<Headline>)> {
     let node_first = |e: &&&dyn experiments::Entry| e.name() != "topology";
     let mut experiments: Vec<&&dyn experiments::Entry> = experiments::ALL.iter().collect();
     experiments.sort_by_key(node_first);
     experiments
         .into_iter()
         .filter(|e| file.groups.contains_key(e.name()))
-        .flat_map(|e| e.headlines(file))
-        .filter(|h| h.value.is_finite())
+        .map(|e| (e.name(), e.headlines(file).into_iter().filter(|h| h.value.is_finite()).collect::<Vec<_>>()))
+        .filter(|(_, h)| !h.is_empty())
         .collect()
+}
+
+/// Every experiment's headlines in `file`, in one list.
+pub fn headlines_of(file: &ResultsFile) -> Vec<Headline> {
+    headlines_by_experiment(file).into_iter().flat_map(|(_, h)| h).collect()
 }

@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 pub const ROOT_ATTRIBUTES: &[&str] = &[
     "blas_library",
     "command_line",
+    "cpu_model",
     "git_revision",
     "hdf5_library",
     "incomplete",

@@ -231,11 +231,14 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
 pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
     let Some(g) = file.groups.get("amdahl") else { return Vec::new() };
     let kernel = g.text("kernel");
+    let f = number(g, "serial_fraction_fit").unwrap_or(f64::NAN);
+    let best = g.columns.get("speedup").map_or(f64::NAN, |(_, s)| s.iter().copied().fold(f64::NAN, f64::max));
     vec![Headline::new(
         format!("Amdahl serial fraction ({kernel})"),
-        number(g, "serial_fraction_fit").unwrap_or(f64::NAN),
+        f,
         "1",
         Better::Lower,
         "The serial fraction f caps the speedup at 1/f, however many workers.",
-    )]
+    )
+    .shows(format!("Here f = {}: never more than ×{} on any number of workers; ×{} measured.", num(f), num(1.0 / f), num(best)))]
 }

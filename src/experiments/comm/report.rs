@@ -292,14 +292,17 @@ pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
     for kind in ["intra-node", "inter-node"] {
         if let Some(i) = rows_where(g, "pair_kind", kind).next() {
             let lesson = "A message costs α whatever its size: send fewer, larger messages.";
-            out.push(Headline::new(format!("MPI latency α, {kind}"), at(g, "alpha_us", i).unwrap_or(f64::NAN), "us", Better::Lower, lesson));
-            out.push(Headline::new(
-                format!("MPI bandwidth β, {kind}"),
-                at(g, "beta_MBps", i).unwrap_or(f64::NAN),
-                "MB/s",
-                Better::Higher,
-                "Large messages go at the link's bandwidth.",
-            ));
+            let (alpha, beta) = (at(g, "alpha_us", i).unwrap_or(f64::NAN), at(g, "beta_MBps", i).unwrap_or(f64::NAN));
+            // n½ = α·β: the size at which a message's time is half latency, half transfer.
+            let half = bytes((alpha * beta).max(0.0));
+            out.push(
+                Headline::new(format!("MPI latency α, {kind}"), alpha, "us", Better::Lower, lesson)
+                    .shows(format!("Here a message costs {} µs {kind} before its first byte moves.", num(alpha))),
+            );
+            out.push(
+                Headline::new(format!("MPI bandwidth β, {kind}"), beta, "MB/s", Better::Higher, "Large messages go at the link's bandwidth.")
+                    .shows(format!("Here {} MB/s {kind}; below {half} a message is mostly latency.", num(beta))),
+            );
         }
     }
     out

@@ -49,11 +49,18 @@ pub fn render(files: &[&ResultsFile], _dir: &Path) -> Result<Vec<Block>, String>
 pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
     let Some(g) = file.groups.get("falseshare") else { return Vec::new() };
     let Some((_, slowdown)) = g.columns.get("slowdown") else { return Vec::new() };
+    let worst = slowdown.iter().copied().fold(f64::NAN, f64::max);
+    let verdict = if worst >= 1.5 {
+        "a line that two workers write bounces between their caches"
+    } else {
+        "little here: the workers may share one core's cache, or run one at a time (oversubscribed)"
+    };
     vec![Headline::new(
         "false-sharing slowdown",
-        slowdown.iter().copied().fold(f64::NAN, f64::max),
+        worst,
         "1",
         Better::Neither,
-        "Caches keep lines, not variables: pad per-thread data to its own line.",
-    )]
+        "Caches keep lines, not variables: pad per-worker data to its own line.",
+    )
+    .shows(format!("Here counters sharing a line ran ×{} slower: {verdict}.", num(worst)))]
 }

@@ -109,8 +109,14 @@ pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
         .max_by(|&a, &b| at(g, "n", a).unwrap_or(0.0).total_cmp(&at(g, "n", b).unwrap_or(0.0)));
     let Some(i) = best else { return Vec::new() };
     let lesson = "A tuned BLAS reaches most of the core's peak; the textbook loop does not.";
+    let (gflops, fraction, n) =
+        (at(g, "gflops", i).unwrap_or(f64::NAN), at(g, "fraction_of_peak", i).unwrap_or(f64::NAN), at(g, "n", i).unwrap_or(f64::NAN));
+    let naive = rows_where(g, "impl", "naive").filter_map(|j| at(g, "gflops", j)).fold(f64::NAN, f64::max);
+    let against = if naive.is_finite() { format!(", ×{} the textbook loop's best", num(gflops / naive)) } else { String::new() };
     vec![
-        Headline::new("DGEMM, one core", at(g, "gflops", i).unwrap_or(f64::NAN), "GFLOP/s", Better::Higher, lesson),
-        Headline::new("DGEMM, fraction of peak", at(g, "fraction_of_peak", i).unwrap_or(f64::NAN), "1", Better::Higher, lesson),
+        Headline::new("DGEMM, one core", gflops, "GFLOP/s", Better::Higher, lesson)
+            .shows(format!("Here OpenBLAS multiplies n = {n} at {} GFLOP/s on one core{against}.", num(gflops))),
+        Headline::new("DGEMM, fraction of peak", fraction, "1", Better::Higher, lesson)
+            .shows(format!("Here that is {:.0} % of the core's measured peak.", 100.0 * fraction)),
     ]
 }

@@ -113,15 +113,19 @@ pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
     let rmax = number(g, "rmax_gflops").unwrap_or(f64::NAN);
     let at_rmax = g.columns.get("n").and_then(|(_, n)| n.iter().position(|&n| Some(n) == number(g, "rmax_n")));
     let fraction = at_rmax.and_then(|i| at(g, "fraction_of_peak", i)).unwrap_or(f64::NAN);
+    let (n_max, n_half) = (number(g, "rmax_n").unwrap_or(f64::NAN), number(g, "n_half").unwrap_or(f64::NAN));
     vec![
-        Headline::new("Linpack Rmax", rmax, "GFLOP/s", Better::Higher, "The Top500's figure: LU runs near the DGEMM rate of every core."),
-        Headline::new("Linpack, fraction of peak", fraction, "1", Better::Higher, "LU is matrix multiplies at heart."),
+        Headline::new("Linpack Rmax", rmax, "GFLOP/s", Better::Higher, "The Top500's figure: LU runs near the DGEMM rate of every core.")
+            .shows(format!("Here Rmax = {} GFLOP/s, at N = {n_max}.", num(rmax))),
+        Headline::new("Linpack, fraction of peak", fraction, "1", Better::Higher, "LU is matrix multiplies at heart.")
+            .shows(format!("Here LU reaches {:.0} % of the job's cores' peak.", 100.0 * fraction)),
         Headline::new(
             "Linpack N½",
-            number(g, "n_half").unwrap_or(f64::NAN),
+            n_half,
             "1",
             Better::Lower,
             "Small systems leave the machine waiting on panels and messages.",
-        ),
+        )
+        .shows(format!("Here half of Rmax needs N ≥ {n_half}.")),
     ]
 }

@@ -98,13 +98,15 @@ pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
     let Some((_, latency)) = g.columns.get("latency_ns") else { return Vec::new() };
     let (Some(first), Some(last)) = (latency.first(), latency.last()) else { return Vec::new() };
     vec![
-        Headline::new("latency, first cache plateau", *first, "ns", Better::Lower, "Data in the nearest cache comes in a few cycles."),
+        Headline::new("latency, first cache plateau", *first, "ns", Better::Lower, "Data in the nearest cache comes in a few cycles.")
+            .shows(format!("Here the nearest cache answers in {} ns.", num(*first))),
         Headline::new(
             "latency, largest working set",
             *last,
             "ns",
             Better::Lower,
             "Memory is far away: a miss to DRAM costs a hundred times a cache hit.",
-        ),
+        )
+        .shows(format!("Here the largest working set waits {} ns a load: ×{} a hit in the nearest cache.", num(*last), num(last / first))),
     ]
 }

@@ -100,11 +100,16 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
 pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
     let Some(g) = file.groups.get("reduce/methods") else { return Vec::new() };
     let Some(i) = rows_where(g, "method", "reproducible").next() else { return Vec::new() };
+    let cost = at(g, "median_cost_vs_plain", i).unwrap_or(f64::NAN);
+    // The lesson's "little more" is at most ×1.5 (the goal the benchmark checks); a machine
+    // where it costs more is told so, not told the lesson.
+    let verdict = if cost <= 1.5 { "little more, as the lesson says" } else { "more than the lesson's ×1.5 on this CPU" };
     vec![Headline::new(
         "reproducible sum, cost against plain",
-        at(g, "median_cost_vs_plain", i).unwrap_or(f64::NAN),
+        cost,
         "1",
         Better::Lower,
         "The same bits on any number of ranks cost little more than a plain sum.",
-    )]
+    )
+    .shows(format!("Here the exact, reproducible sum costs ×{} the plain one: {verdict}.", num(cost)))]
 }

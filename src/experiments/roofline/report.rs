@@ -149,13 +149,16 @@ pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
             .filter(|&i| g.text_columns.get("precision").is_some_and(|p| p[i] == "f64"))
             .filter_map(|i| at(g, "gflops", i))
             .fold(f64::NAN, f64::max);
-        out.push(Headline::new(
-            "peak f64, one core",
-            peak,
-            "GFLOP/s",
-            Better::Higher,
-            "A core's FMA throughput on its widest vector unit: no kernel on one core computes faster.",
-        ));
+        out.push(
+            Headline::new(
+                "peak f64, one core",
+                peak,
+                "GFLOP/s",
+                Better::Higher,
+                "A core's FMA throughput on its widest vector unit: no kernel on one core computes faster.",
+            )
+            .shows(format!("Here one core computes at most {} GFLOP/s in f64.", num(peak))),
+        );
     }
     if let Some(g) = file.groups.get("roofline/memory") {
         for (scope, figure, lesson) in [
@@ -167,7 +170,11 @@ pub fn headlines(file: &ResultsFile) -> Vec<Headline> {
                 .filter(|&i| g.text_columns.get("kernel").is_some_and(|k| k[i] == "triad"))
                 .filter_map(|i| at(g, "gbps", i))
                 .fold(f64::NAN, f64::max);
-            out.push(Headline::new(figure, gbps, "GB/s", Better::Higher, lesson));
+            let per = if scope == "core" { "one core" } else { "the node" };
+            out.push(
+                Headline::new(figure, gbps, "GB/s", Better::Higher, lesson)
+                    .shows(format!("Here {per} streams {} GB/s from DRAM.", num(gbps))),
+            );
         }
     }
     out
