@@ -145,7 +145,7 @@ fn a_suite_reports_its_machine_card_and_two_files_go_side_by_side() {
     }
     assert!(!card.contains("The machine every other figure is measured on"), "{card}");
     let png = std::fs::read(dir.path().join("one/card.png")).unwrap();
-    assert_eq!(png_size(&png), (1200, 900));
+    assert_eq!(png_size(&png), (720, 900));
     assert!(std::fs::read_to_string(dir.path().join("one/card.svg")).unwrap().contains("Machine card"));
     assert!(std::fs::read_to_string(dir.path().join("one/report.html")).unwrap().contains("<div class=\"tiles\">"));
 

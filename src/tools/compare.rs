@@ -19,7 +19,7 @@ struct Card {
 }
 
 impl Figure for Card {
-    const SIZE: (u32, u32) = (1200, 900);
+    const SIZE: (u32, u32) = (720, 900);
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
