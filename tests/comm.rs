@@ -127,6 +127,7 @@ fn one_rank_is_told_to_launch_two() {
     let dir = tempfile::tempdir().unwrap();
     let out = mpirun(1, SMALL, dir.path());
     assert_fails(&out, 2, "parahpc: error: comm measures messages between ranks and needs at least 2");
+    assert!(!stderr(&out).contains("started on"), "nothing is started before the refusal: {}", stderr(&out));
     assert_no_files(dir.path());
 }
 

@@ -58,7 +58,8 @@ pub trait Experiment: 'static {
 
     /// Why its lesson cannot be shown with this job's ranks, threads and nodes (a configuration,
     /// not a failure: one worker where a lesson needs two); None where it applies. The suite
-    /// records such an experiment as `not applicable`; run alone, it is a usage error.
+    /// records such an experiment as `not applicable`; run alone, it is a usage error, before
+    /// anything is printed as started.
     fn not_applicable(_ctx: &RunContext) -> Option<String> {
         None
     }
@@ -183,6 +184,10 @@ impl<E: Experiment> Invocation for Parsed<E> {
     }
 
     fn run(&self, ctx: &RunContext) -> Outcome<()> {
+        // Before anything is prepared or printed as started: a lesson this job cannot show.
+        if let Some(why) = E::not_applicable(ctx) {
+            return Err(Failure::usage(why));
+        }
         let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME, output::estimate(E::file_schema()))?;
         let path = output.h5.clone();
         if ctx.is_root() && !E::common(&self.0).quiet {

@@ -565,9 +565,6 @@ fn percentiles(samples: &mut [f64]) -> [f64; 3] {
 }
 
 fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Results> {
-    if let Some(why) = <Comm as Experiment>::not_applicable(ctx) {
-        return Err(Failure::usage(why));
-    }
     if args.min_bytes > args.max_bytes {
         return Err(Failure::usage(format!(
             "--min-bytes {} is larger than --max-bytes {}",

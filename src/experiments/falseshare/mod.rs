@@ -206,9 +206,6 @@ fn run_ranks(ctx: &RunContext, iters: u64, repeats: usize) -> Option<(Vec<Layout
 }
 
 fn run(ctx: &RunContext, args: &FalseshareArgs, recorder: &mut Recorder) -> Outcome<Results> {
-    if let Some(why) = <Falseshare as Experiment>::not_applicable(ctx) {
-        return Err(Failure::usage(why));
-    }
     let (with_threads, with_ranks) = workers(ctx);
     let threads = ctx.threads;
     let topology = Topology::read(Path::new("/"));
