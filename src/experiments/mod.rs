@@ -184,11 +184,11 @@ impl<E: Experiment> Invocation for Parsed<E> {
     }
 
     fn run(&self, ctx: &RunContext) -> Outcome<()> {
-        // Before anything is prepared or printed as started: a lesson this job cannot show.
+        let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME, output::estimate(E::file_schema()))?;
+        // Before anything is printed as started: a lesson this job cannot show.
         if let Some(why) = E::not_applicable(ctx) {
             return Err(Failure::usage(why));
         }
-        let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME, output::estimate(E::file_schema()))?;
         let path = output.h5.clone();
         if ctx.is_root() && !E::common(&self.0).quiet {
             let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
