@@ -18,10 +18,18 @@ pub const LOOK_EVERY_S: f64 = 0.5;
 pub type Agree<'a> = dyn FnMut(i32, f64) -> (i32, f64) + 'a;
 
 /// The pace of a series of loops (a warm-up, then the timed loops), carried from one to the next.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Pacer {
     /// Seconds per iteration, as the slowest rank measured the last chunk; None before any.
     per_iteration: Option<f64>,
+    /// MPI_Wtime; the unit tests, which run without MPI, give another clock.
+    clock: fn() -> f64,
+}
+
+impl Default for Pacer {
+    fn default() -> Pacer {
+        Pacer { per_iteration: None, clock: mpi::time }
+    }
 }
 
 impl Pacer {
@@ -40,9 +48,9 @@ impl Pacer {
         let (mut done, mut busy) = (0, 0.0);
         while done < count {
             let chunk = self.chunk(count - done);
-            let t0 = mpi::time();
+            let t0 = (self.clock)();
             (done..done + chunk).for_each(&mut *body);
-            let took = mpi::time() - t0;
+            let took = (self.clock)() - t0;
             busy += took;
             done += chunk;
             let (signal, slowest) = agree(crate::run::signals::received().unwrap_or(0), took);
@@ -80,9 +88,19 @@ pub fn with_all(comm: &SimpleCommunicator) -> impl FnMut(i32, f64) -> (i32, f64)
 mod tests {
     use super::*;
 
+    /// A clock for tests without MPI (MPICH refuses MPI_Wtime before MPI_Init).
+    fn clock() -> f64 {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
+    }
+
+    fn pacer(per_iteration: Option<f64>) -> Pacer {
+        Pacer { per_iteration, clock }
+    }
+
     #[test]
     fn chunks_last_about_half_a_look_at_the_measured_pace() {
-        let mut p = Pacer::default();
+        let mut p = pacer(None);
         assert_eq!(p.chunk(10_000), 1, "the first chunk measures the pace");
         p.per_iteration = Some(4e-3); // 4 ms a message: a slow network
         assert_eq!(p.chunk(10_000), 62);
@@ -96,7 +114,7 @@ mod tests {
     fn every_iteration_runs_once_and_a_stop_ends_the_loop_between_chunks() {
         let mut seen = Vec::new();
         let mut calm = |s: i32, t: f64| (s, t);
-        let mut p = Pacer::default();
+        let mut p = pacer(None);
         p.run(5, &mut calm, &mut |i| seen.push(i)).unwrap();
         assert_eq!(seen, [0, 1, 2, 3, 4]);
         let mut looks = 0;
@@ -106,7 +124,7 @@ mod tests {
             (if looks == 2 { 15 } else { 0 }, LOOK_EVERY_S / 2.0)
         };
         let mut n = 0;
-        let mut p = Pacer { per_iteration: Some(LOOK_EVERY_S / 6.0) }; // chunks of 3
+        let mut p = pacer(Some(LOOK_EVERY_S / 6.0)); // chunks of 3
         assert_eq!(p.run(100, &mut stop_at_second_look, &mut |_| n += 1), Err(15));
         assert_eq!(n, 6, "stopped after the second chunk");
     }
