@@ -106,12 +106,12 @@ struct Planned {
 impl Planned {
     /// The options it runs with for `share` seconds, and the invocation they parse into.
     fn invocation(&self, share: f64, ranks: usize, quiet: bool) -> Outcome<(Vec<String>, Box<dyn Invocation>)> {
+        let entry = super::find(self.name).expect("registered");
         let options = match &self.given {
             Some(given) => given.clone(),
-            None => super::find(self.name).expect("registered").suite_options(&super::Share::of(share), ranks).unwrap_or_default(),
+            None => entry.suite_options(&super::Share::of(share), ranks).unwrap_or_default(),
         };
         let argv = std::iter::once(self.name.to_string()).chain(options.iter().cloned()).chain(quiet.then(|| "-q".into()));
-        let entry = super::find(self.name).expect("registered");
         let refused = |e: clap::Error| {
             let why = crate::options::one_line_error(&e);
             Failure::usage(format!("--{} \"{}\": {}", self.name, options.join(" "), why.trim_start_matches("error: ")))
