@@ -249,21 +249,306 @@ impl Binned {
     }
 }
 
+/// How the exact sum reads its values. Both build the same integer, bit for bit; which is
+/// faster depends on the CPU (integer bins are a chain of loads and stores through memory, the
+/// levels are vector floating-point), so `parahpc reduce` times both on its own data and keeps
+/// the faster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExactKernel {
+    /// Each double split exactly into pieces on fixed grids `LEVEL_BITS` apart, each level
+    /// summed in a vector of doubles, which stays exact for a block's additions (the idea of
+    /// ReproBLAS's binned sums, with as many levels as the block's range needs, so nothing is
+    /// dropped). A block with an infinity, a NaN or too wide a range goes to the bins.
+    Levels,
+    /// One integer bin per sign and exponent (xsum's large accumulator).
+    Binned,
+}
+
+impl ExactKernel {
+    pub const ALL: [ExactKernel; 2] = [ExactKernel::Levels, ExactKernel::Binned];
+
+    /// How it is recorded: the kind and, for the levels, the vector width this CPU runs them at.
+    pub fn describe(self) -> String {
+        match self {
+            ExactKernel::Levels => format!("levels, {}-bit", levels::vector_bits()),
+            ExactKernel::Binned => "binned".to_string(),
+        }
+    }
+}
+
 /// The exact sum of `values`, split between the current rayon pool's threads in any way.
-pub fn exact_sum(values: &[f64]) -> ExactSum {
+pub fn exact_sum(values: &[f64], kernel: ExactKernel) -> ExactSum {
     values
         .par_chunks(1 << 16)
-        .fold(Binned::default, |mut b, chunk| {
-            for &x in chunk {
-                b.add(x);
+        .fold(ExactSum::default, |mut exact, chunk| {
+            match kernel {
+                ExactKernel::Levels => levels::add_chunk(chunk, levels::vector_bits(), &mut exact),
+                ExactKernel::Binned => {
+                    let mut b = Binned::default();
+                    chunk.iter().for_each(|&x| b.add(x));
+                    exact.merge(&b.finish());
+                }
             }
-            b
+            exact
         })
-        .map(Binned::finish)
         .reduce(ExactSum::default, |mut a, b| {
             a.merge(&b);
             a
         })
+}
+
+/// The levels kernel. A block's doubles all lie in [2^emin, 2^(emax+1)) and are multiples of
+/// 2^(emin−52). Level j's grid is 2^g_j with g_0 = emax + 1 − LEVEL_BITS, g_j = g_0 − j·LEVEL_BITS:
+/// with M_j = 1.5·2^(g_j+52), q = (M_j + x) − M_j is x rounded to the grid exactly (M_j + x stays
+/// in M_j's binade because |x| < 2^(g_j+LEVEL_BITS)), and x − q is exact and below 2^(g_j−1),
+/// hence below the next level's bound. Enough levels reach 2^(emin−52), where the remainder is 0.
+/// A level's lane adds at most `LEVEL_BLOCK / 2 + 1` pieces (two lanes and the tail) of at most
+/// 2^(g_j+LEVEL_BITS) on the grid 2^g_j: below 2^(g_j+52), exact in a double. Each lane's sum then
+/// goes into the integer exactly.
+mod levels {
+    use super::{Binned, ExactSum};
+
+    const LEVEL_BITS: i32 = 40;
+    pub const MAX_LEVELS: usize = 6;
+    /// Elements per block: 32 KiB, read twice (range, then levels) from L1.
+    const LEVEL_BLOCK: usize = 4096;
+    const ABS: u64 = !(1 << 63);
+
+    pub fn vector_bits() -> u32 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                512
+            } else if std::is_x86_feature_detected!("avx") {
+                256
+            } else {
+                128
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        0
+    }
+
+    /// Adds `chunk` to `exact`, block by block, with vectors of `bits` (at most `vector_bits()`);
+    /// blocks the levels cannot take go to the bins.
+    pub fn add_chunk(chunk: &[f64], bits: u32, exact: &mut ExactSum) {
+        let mut binned: Option<Binned> = None;
+        for block in chunk.chunks(LEVEL_BLOCK) {
+            if bits == 0 || !add_block(block, bits, exact) {
+                let b = binned.get_or_insert_with(Binned::default);
+                block.iter().for_each(|&x| b.add(x));
+            }
+        }
+        if let Some(b) = binned {
+            exact.merge(&b.finish());
+        }
+    }
+
+    /// The largest magnitude's bits and the smallest non-zero magnitude's (meaningless when the
+    /// largest is 0).
+    #[inline(always)]
+    fn magnitudes(block: &[f64]) -> (u64, u64) {
+        const LANES: usize = 8;
+        let (mut hi, mut lo) = ([0u64; LANES], [u64::MAX; LANES]);
+        let mut chunks = block.chunks_exact(LANES);
+        for c in &mut chunks {
+            for k in 0..LANES {
+                let a = c[k].to_bits() & ABS;
+                hi[k] = hi[k].max(a);
+                // Zero wraps to u64::MAX and never wins the minimum.
+                lo[k] = lo[k].min(a.wrapping_sub(1));
+            }
+        }
+        for &x in chunks.remainder() {
+            let a = x.to_bits() & ABS;
+            hi[0] = hi[0].max(a);
+            lo[0] = lo[0].min(a.wrapping_sub(1));
+        }
+        (hi.into_iter().max().unwrap_or(0), lo.into_iter().min().unwrap_or(u64::MAX).wrapping_add(1))
+    }
+
+    /// Adds one block by levels; `false` (nothing added) when it needs the bins: an infinity or
+    /// a NaN, magnitudes from 2^1011 (M_0 would overflow), more than `MAX_LEVELS` levels, or a
+    /// last grid below 2^−1074 (M would be subnormal).
+    fn add_block(block: &[f64], bits: u32, exact: &mut ExactSum) -> bool {
+        let (hi, lo) = dispatch_magnitudes(block, bits);
+        if hi == 0 {
+            return true;
+        }
+        if hi >= 0x7FF << 52 {
+            return false;
+        }
+        let emax = (hi >> 52) as i32 - 1023;
+        let emin = ((lo >> 52) as i32 - 1023).max(-1022);
+        let levels = (emax - emin + 53 + LEVEL_BITS - 1) / LEVEL_BITS;
+        let g0 = emax + 1 - LEVEL_BITS;
+        if levels as usize > MAX_LEVELS || emax > 1010 || g0 - LEVEL_BITS * (levels - 1) < -1074 {
+            return false;
+        }
+        let mut m = [0.0; MAX_LEVELS];
+        for (j, m) in m.iter_mut().enumerate().take(levels as usize) {
+            *m = 1.5 * 2f64.powi(g0 - LEVEL_BITS * j as i32 + 52);
+        }
+        let mut lanes = [[0.0; 8]; MAX_LEVELS];
+        dispatch_levels(block, bits, levels as usize, &m, &mut lanes);
+        for &v in lanes.iter().flatten() {
+            if v != 0.0 {
+                exact.add(v);
+            }
+        }
+        true
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn dispatch_magnitudes(block: &[f64], bits: u32) -> (u64, u64) {
+        // SAFETY: each is entered only when `vector_bits` detected its features.
+        unsafe {
+            match bits {
+                512 => x86::magnitudes_avx512(block),
+                256 => x86::magnitudes_avx(block),
+                _ => magnitudes(block),
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn dispatch_magnitudes(block: &[f64], _bits: u32) -> (u64, u64) {
+        magnitudes(block)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn dispatch_levels(
+        block: &[f64],
+        bits: u32,
+        levels: usize,
+        m: &[f64; MAX_LEVELS],
+        lanes: &mut [[f64; 8]; MAX_LEVELS],
+    ) {
+        macro_rules! by_levels {
+            ($f:ident) => {
+                // SAFETY: entered only when `vector_bits` detected the function's features.
+                unsafe {
+                    match levels {
+                        1 => x86::$f::<1>(block, m, lanes),
+                        2 => x86::$f::<2>(block, m, lanes),
+                        3 => x86::$f::<3>(block, m, lanes),
+                        4 => x86::$f::<4>(block, m, lanes),
+                        5 => x86::$f::<5>(block, m, lanes),
+                        _ => x86::$f::<6>(block, m, lanes),
+                    }
+                }
+            };
+        }
+        match bits {
+            512 => by_levels!(levels_avx512),
+            256 => by_levels!(levels_avx),
+            _ => by_levels!(levels_sse2),
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn dispatch_levels(_: &[f64], _: u32, _: usize, _: &[f64; MAX_LEVELS], _: &mut [[f64; 8]; MAX_LEVELS]) {
+        unreachable!("vector_bits is 0 off x86-64: every block goes to the bins")
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    mod x86 {
+        use super::{magnitudes, MAX_LEVELS};
+        use std::arch::x86_64::*;
+
+        /// # Safety
+        /// The CPU must have AVX-512F.
+        #[target_feature(enable = "avx512f")]
+        pub unsafe fn magnitudes_avx512(block: &[f64]) -> (u64, u64) {
+            magnitudes(block)
+        }
+
+        /// # Safety
+        /// The CPU must have AVX.
+        #[target_feature(enable = "avx")]
+        pub unsafe fn magnitudes_avx(block: &[f64]) -> (u64, u64) {
+            magnitudes(block)
+        }
+
+        /// One body per vector width: `L` levels over whole vectors, each lane's sums out, then
+        /// the tail one element at a time into lane 0.
+        macro_rules! body {
+            ($name:ident, $feature:literal, $lanes:expr, $ty:ty, $zero:ident, $set1:ident, $loadu:ident, $add:ident, $sub:ident, $storeu:ident) => {
+                /// # Safety
+                /// The CPU must have the named features.
+                #[target_feature(enable = $feature)]
+                pub unsafe fn $name<const L: usize>(
+                    block: &[f64],
+                    m: &[f64; MAX_LEVELS],
+                    lanes: &mut [[f64; 8]; MAX_LEVELS],
+                ) {
+                    let mv: [$ty; L] = std::array::from_fn(|j| $set1(m[j]));
+                    let mut s: [$ty; L] = [$zero(); L];
+                    let whole = block.len() / $lanes * $lanes;
+                    let mut i = 0;
+                    while i < whole {
+                        // SAFETY (of the block): i + lanes ≤ whole ≤ block.len().
+                        let mut x = $loadu(block.as_ptr().add(i));
+                        for j in 0..L {
+                            let q = $sub($add(mv[j], x), mv[j]);
+                            s[j] = $add(s[j], q);
+                            x = $sub(x, q);
+                        }
+                        i += $lanes;
+                    }
+                    for j in 0..L {
+                        $storeu(lanes[j].as_mut_ptr(), s[j]);
+                    }
+                    // The tail, one element at a time into lane 0: the same exact split.
+                    for &x in &block[whole..] {
+                        let mut x = x;
+                        for j in 0..L {
+                            let q = (m[j] + x) - m[j];
+                            lanes[j][0] += q;
+                            x -= q;
+                        }
+                    }
+                }
+            };
+        }
+
+        body!(
+            levels_avx512,
+            "avx512f",
+            8,
+            __m512d,
+            _mm512_setzero_pd,
+            _mm512_set1_pd,
+            _mm512_loadu_pd,
+            _mm512_add_pd,
+            _mm512_sub_pd,
+            _mm512_storeu_pd
+        );
+        body!(
+            levels_avx,
+            "avx",
+            4,
+            __m256d,
+            _mm256_setzero_pd,
+            _mm256_set1_pd,
+            _mm256_loadu_pd,
+            _mm256_add_pd,
+            _mm256_sub_pd,
+            _mm256_storeu_pd
+        );
+        body!(
+            levels_sse2,
+            "sse2",
+            2,
+            __m128d,
+            _mm_setzero_pd,
+            _mm_set1_pd,
+            _mm_loadu_pd,
+            _mm_add_pd,
+            _mm_sub_pd,
+            _mm_storeu_pd
+        );
+    }
 }
 
 /// Left to right, one addition after the other: the order of a naive loop.
@@ -630,7 +915,9 @@ mod tests {
             assert_eq!(exact(&reversed).to_bits(), reference.to_bits(), "{data:?}");
             for threads in [1, 3] {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-                assert_eq!(pool.install(|| exact_sum(&values)).round().to_bits(), reference.to_bits());
+                for kernel in ExactKernel::ALL {
+                    assert_eq!(pool.install(|| exact_sum(&values, kernel)).round().to_bits(), reference.to_bits());
+                }
             }
             // Split in blocks, each summed alone, then merged in any order: one integer.
             let mut merged = ExactSum::default();
@@ -678,8 +965,11 @@ mod tests {
                     assert_eq!(wide.round().to_bits(), reference.to_bits(), "{data:?} n={n} split={split}");
                 }
                 for pool in &pools {
+                    // Both kernels build the same integer, word for word, not only the same rounding.
+                    let words = ExactKernel::ALL.map(|kernel| pool.install(|| exact_sum(&values, kernel)).to_words());
+                    assert_eq!(words[0], words[1], "{data:?} n={n}");
                     assert_eq!(
-                        pool.install(|| exact_sum(&values)).round().to_bits(),
+                        ExactSum::from_words(&words[0]).round().to_bits(),
                         reference.to_bits(),
                         "{data:?} n={n}"
                     );
@@ -705,6 +995,62 @@ mod tests {
         assert_eq!(one(&[-0.1, -0.2]), -0.30000000000000004);
         assert!(one(&[1.0, f64::NAN]).is_nan());
         assert_eq!(one(&[]), 0.0);
+    }
+
+    #[test]
+    fn the_levels_take_every_range_the_bins_take() {
+        // Blocks the levels must hand to the bins (infinities, NaN, huge magnitudes, a range
+        // beyond six levels, subnormals) mixed with blocks they keep, at odd lengths and offsets.
+        let tiny = f64::from_bits(1);
+        let specials: [&[f64]; 8] = [
+            &[f64::INFINITY],
+            &[f64::NEG_INFINITY, f64::INFINITY],
+            &[f64::NAN],
+            &[f64::MAX, -f64::MAX / 3.0],
+            &[2f64.powi(1010), 1.0],
+            &[2f64.powi(200), 2f64.powi(-100)],
+            &[tiny, -tiny * 7.0, 2f64.powi(-1022)],
+            &[-0.0, 0.0],
+        ];
+        for (k, special) in specials.iter().enumerate() {
+            for n in [1usize, 9, 4095, 4096, 4097, 9000] {
+                let mut values = Data::Cancel.block(k as u64, 0..n as u64);
+                for (j, &x) in special.iter().enumerate() {
+                    let at = (j * 997 + n / 2) % n;
+                    values[at] = x;
+                }
+                let words = ExactKernel::ALL.map(|kernel| exact_sum(&values, kernel).to_words());
+                assert_eq!(words[0], words[1], "special {k}, n={n}");
+                let (levels, binned) = (ExactSum::from_words(&words[0]).round(), exact(&values));
+                assert!(
+                    levels.to_bits() == binned.to_bits() || levels.is_nan() && binned.is_nan(),
+                    "special {k}, n={n}"
+                );
+            }
+        }
+        // Every single double class alone, and a value exactly on a level's grid edge.
+        for x in [1.0, -1.5, 2f64.powi(-1000), 2f64.powi(1009) * 1.75, 1.0 + f64::EPSILON] {
+            let v = vec![x; 4099];
+            assert_eq!(
+                exact_sum(&v, ExactKernel::Levels).to_words(),
+                exact_sum(&v, ExactKernel::Binned).to_words(),
+                "{x}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_vector_width_this_cpu_has_builds_the_same_integer() {
+        for data in [Data::Cancel, Data::Uniform, Data::Harmonic, Data::Tenths] {
+            let values = data.block(11, 0..20_011);
+            let want = exact_sum(&values, ExactKernel::Binned).to_words();
+            let widths: Vec<u32> = [128, 256, 512].into_iter().filter(|&b| b <= levels::vector_bits()).collect();
+            for bits in widths {
+                let mut got = ExactSum::default();
+                levels::add_chunk(&values, bits, &mut got);
+                assert_eq!(got.to_words(), want, "{data:?} at {bits} bits");
+            }
+        }
     }
 
     #[test]

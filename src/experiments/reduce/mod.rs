@@ -52,6 +52,12 @@ impl Experiment for Reduce {
                 field("time_max_s", "s", "slowest repetition"),
                 field("ns_per_element", "ns", "median time / values summed"),
                 field("cost_vs_plain", "1", "median time / plain's median time at this point"),
+                field(
+                    "exact_kernel",
+                    "1",
+                    "the reproducible sum's local kernel at this point, `levels, 512-bit` or `binned`: both were timed on the point's data, alternating, and the faster kept (the same on every row of the point)",
+                ),
+                field("exact_kernel_gain", "1", "the other kernel's best time over the chosen one's"),
             ],
             attributes: &[
                 field("n", "1", "values summed"),
@@ -189,7 +195,14 @@ impl Exact {
 }
 
 /// One method's sum of this rank's `block` on `sub`, the same on every rank of `sub`.
-fn sum(method: Method, sub: &SimpleCommunicator, pool: &rayon::ThreadPool, block: &[f64], exact: &Exact) -> f64 {
+fn sum(
+    method: Method,
+    sub: &SimpleCommunicator,
+    pool: &rayon::ThreadPool,
+    block: &[f64],
+    exact: &Exact,
+    exact_kernel: k::ExactKernel,
+) -> f64 {
     let allreduce = |local: f64| {
         let mut total = 0.0;
         sub.all_reduce_into(&local, &mut total, SystemOperation::sum());
@@ -214,7 +227,7 @@ fn sum(method: Method, sub: &SimpleCommunicator, pool: &rayon::ThreadPool, block
         Method::Pairwise => allreduce(pool.install(|| k::pairwise_sum(block))),
         Method::Compensated => allreduce(pool.install(|| k::compensated_sum(block))),
         Method::Reproducible => {
-            let local = pool.install(|| k::exact_sum(block));
+            let local = pool.install(|| k::exact_sum(block, exact_kernel));
             if crate::run::failure::injected("order-dependent-sum") {
                 // Test hook: round each rank's share first, as a careless "reproducible" sum would.
                 allreduce(local.round())
@@ -337,6 +350,30 @@ struct Row {
     method: Method,
     bits: Vec<u64>,
     time: Summary,
+    /// The point's exact-sum kernel and how much faster it was than the other.
+    kernel: (k::ExactKernel, f64),
+}
+
+/// Rounds of each exact-sum kernel, alternating, before a point's methods are timed.
+const KERNEL_ROUNDS: usize = 2;
+
+/// Times both exact-sum kernels on this point's own block, alternating, as the slowest rank saw
+/// them, and returns the faster with the other's best time over its best; every rank of `sub`
+/// agrees because the times are reduced first.
+fn choose_kernel(sub: &SimpleCommunicator, pool: &rayon::ThreadPool, block: &[f64]) -> (k::ExactKernel, f64) {
+    let mut best = [f64::INFINITY; 2];
+    for _ in 0..KERNEL_ROUNDS {
+        for (b, kernel) in best.iter_mut().zip(k::ExactKernel::ALL) {
+            sub.barrier();
+            let t0 = mpi::time();
+            std::hint::black_box(pool.install(|| k::exact_sum(block, kernel)));
+            let mut slowest = 0.0;
+            sub.all_reduce_into(&(mpi::time() - t0), &mut slowest, SystemOperation::max());
+            *b = b.min(slowest);
+        }
+    }
+    let (win, lose) = if best[0] <= best[1] { (0, 1) } else { (1, 0) };
+    (k::ExactKernel::ALL[win], best[lose] / best[win])
 }
 
 fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<Results> {
@@ -395,6 +432,10 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
             stopped = Some(signal);
             break;
         }
+        let kernel = match (&sub, &block) {
+            (Some(sub), Some(block)) => choose_kernel(sub, pool, block),
+            _ => (k::ExactKernel::Levels, f64::NAN),
+        };
         for method in METHODS {
             let (mut bits, mut times) = (Vec::new(), Vec::new());
             // One untimed run first: pages touched, threads awake.
@@ -402,7 +443,7 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
                 if let (Some(sub), Some(block)) = (&sub, &block) {
                     sub.barrier();
                     let t0 = mpi::time();
-                    let value = sum(method, sub, pool, block, &exact_op);
+                    let value = sum(method, sub, pool, block, &exact_op, kernel.0);
                     let mut slowest = 0.0;
                     sub.all_reduce_into(&(mpi::time() - t0), &mut slowest, SystemOperation::max());
                     if rep > 0 {
@@ -416,7 +457,7 @@ fn run(ctx: &RunContext, args: &ReduceArgs, recorder: &mut Recorder) -> Outcome<
                 }
             }
             if ctx.is_root() {
-                rows.push(Row { ranks, threads, method, bits, time: Summary::of(&times).expect("repeats ≥ 1") });
+                rows.push(Row { ranks, threads, method, bits, time: Summary::of(&times).expect("repeats ≥ 1"), kernel });
             }
         }
         // Rank 0 holds the results; every rank learns its verdict.
@@ -577,7 +618,9 @@ fn tables(rows: &[Row], args: &ReduceArgs, exact: f64, magnitudes: f64) -> Vec<T
         .column("time_median_s", "s", Values::F64(rows.iter().map(|r| r.time.median).collect()))
         .column("time_max_s", "s", Values::F64(rows.iter().map(|r| r.time.max).collect()))
         .column("ns_per_element", "ns", Values::F64(rows.iter().map(|r| r.time.median / args.n as f64 * 1e9).collect()))
-        .column("cost_vs_plain", "1", Values::F64(rows.iter().map(|r| r.time.median / plain_median(rows, r)).collect()));
+        .column("cost_vs_plain", "1", Values::F64(rows.iter().map(|r| r.time.median / plain_median(rows, r)).collect()))
+        .column("exact_kernel", "1", Values::Str(rows.iter().map(|r| r.kernel.0.describe()).collect()))
+        .column("exact_kernel_gain", "1", Values::F64(rows.iter().map(|r| r.kernel.1).collect()));
     t.attr("n", AttrValue::U64(args.n))
         .attr("data", AttrValue::Str(args.data.name().into()))
         .attr("seed", AttrValue::U64(args.seed))

@@ -193,7 +193,8 @@ impl Triad {
     }
 
     fn run(&mut self) {
-        stream::triad(&mut self.a, &self.b, &self.c, 3.0);
+        let stores = stream::Stores::by_size(8 * self.a.len());
+        stream::triad(&mut self.a, &self.b, &self.c, 3.0, stores);
     }
 
     fn check(&self, what: &str) -> Result<(), String> {

@@ -24,7 +24,7 @@ use crate::run::progress::Progress;
 use super::doubling_up_to;
 use super::Experiment;
 
-use args::StreamArgs;
+use args::{StoresChoice, StreamArgs};
 
 /// McCalpin's STREAM per rank and for the job: where memory bandwidth saturates.
 pub struct Stream;
@@ -47,6 +47,12 @@ impl Experiment for Stream {
             field("bandwidth_per_rank_GBps", "GB/s", "aggregate / ranks"),
             field("nodes", "1", "nodes the point's ranks span"),
             field("bandwidth_per_node_GBps", "GB/s", "aggregate / nodes: what saturates across several nodes"),
+            field("stores", "1", "the point's stores and vector width, e.g. `non-temporal, 512-bit`"),
+            field(
+                "stores_gain",
+                "1",
+                "the other kind's best Triad time over the chosen kind's, timed alternately on the point's arrays (NaN when --stores forced one)",
+            ),
         ],
         attributes: &[
             field("elements_per_rank", "1", "f64 elements per array per rank"),
@@ -92,8 +98,19 @@ const BYTES_PER_ELEMENT: [u64; 4] = [16, 16, 24, 24];
 /// Each kernel's repeat times at one point.
 type KernelTimes = [Vec<f64>; 4];
 
-/// A point (ranks, threads) and each kernel's repeat times on it.
-type PointTimes = ((usize, usize), KernelTimes);
+/// A point (ranks, threads), each kernel's repeat times on it and the stores it used.
+type PointTimes = ((usize, usize), KernelTimes, Chosen);
+
+/// The stores a point used and, when both were timed, how much faster they ran Triad than the
+/// other kind (best against best; NaN when `--stores` forced one).
+#[derive(Clone, Copy)]
+struct Chosen {
+    stores: k::Stores,
+    gain: f64,
+}
+
+/// Alternating rounds of Triad with each kind of store in the `auto` choice.
+const CALIBRATION_ROUNDS: usize = 3;
 
 /// One thread's part of the three arrays, allocated and first-touched by that thread.
 struct Chunk {
@@ -118,7 +135,8 @@ fn measure(
     threads: usize,
     n: usize,
     repeats: usize,
-) -> Option<(KernelTimes, Result<(), String>)> {
+    choice: StoresChoice,
+) -> Option<(KernelTimes, Chosen, Result<(), String>)> {
     let chunks: Vec<Mutex<Chunk>> =
         (0..threads).map(|_| Mutex::new(Chunk { a: Vec::new(), b: Vec::new(), c: Vec::new() })).collect();
     let share = |i: usize| n * (i + 1) / threads - n * i / threads;
@@ -129,30 +147,49 @@ fn measure(
             *chunks[t.index()].lock().unwrap() = Chunk { a: vec![2.0; len], b: vec![2.0; len], c: vec![0.0; len] };
         }
     });
+    // One kernel on every thread's chunk at once, timed as the slowest rank saw it; `None` when
+    // a stop signal reached any rank of `sub`.
+    let timed = |kernel: usize, stores: k::Stores| -> Option<f64> {
+        sub.barrier();
+        let t0 = mpi::time();
+        pool.broadcast(|t| {
+            if t.index() < threads {
+                let mut guard = chunks[t.index()].lock().unwrap();
+                let Chunk { a, b, c } = &mut *guard;
+                match kernel {
+                    0 => k::copy(c, a, stores),
+                    1 => k::scale(b, c, SCALAR, stores),
+                    2 => k::add(c, a, b, stores),
+                    _ => k::triad(a, b, c, SCALAR, stores),
+                }
+            }
+        });
+        let mine = [mpi::time() - t0, f64::from(crate::run::signals::received().unwrap_or(0))];
+        let mut slowest = [0.0; 2];
+        sub.all_reduce_into(&mine[..], &mut slowest[..], SystemOperation::max());
+        (slowest[1] == 0.0).then_some(slowest[0])
+    };
+    let chosen = match choice {
+        StoresChoice::Ordinary => Chosen { stores: k::Stores::Ordinary, gain: f64::NAN },
+        StoresChoice::NonTemporal => Chosen { stores: k::Stores::NonTemporal, gain: f64::NAN },
+        StoresChoice::Auto => {
+            // Triad from the initial arrays gives a = b + s·c = 2 + 0, their initial value, so
+            // the calibration leaves STREAM's recurrence where it was. Every rank times the same
+            // rounds and agrees on the slowest rank's times, so all choose alike.
+            let mut best = [f64::INFINITY; 2];
+            for _ in 0..CALIBRATION_ROUNDS {
+                for (b, stores) in best.iter_mut().zip(k::Stores::ALL) {
+                    *b = b.min(timed(3, stores)?);
+                }
+            }
+            let (win, lose) = if best[0] <= best[1] { (0, 1) } else { (1, 0) };
+            Chosen { stores: k::Stores::ALL[win], gain: best[lose] / best[win] }
+        }
+    };
     let mut times: KernelTimes = Default::default();
     for _ in 0..repeats {
         for (kernel, time) in times.iter_mut().enumerate() {
-            sub.barrier();
-            let t0 = mpi::time();
-            pool.broadcast(|t| {
-                if t.index() < threads {
-                    let mut guard = chunks[t.index()].lock().unwrap();
-                    let Chunk { a, b, c } = &mut *guard;
-                    match kernel {
-                        0 => k::copy(c, a),
-                        1 => k::scale(b, c, SCALAR),
-                        2 => k::add(c, a, b),
-                        _ => k::triad(a, b, c, SCALAR),
-                    }
-                }
-            });
-            let mine = [mpi::time() - t0, f64::from(crate::run::signals::received().unwrap_or(0))];
-            let mut slowest = [0.0; 2];
-            sub.all_reduce_into(&mine[..], &mut slowest[..], SystemOperation::max());
-            if slowest[1] != 0.0 {
-                return None;
-            }
-            time.push(slowest[0]);
+            time.push(timed(kernel, chosen.stores)?);
         }
     }
     // Test hook: one element damaged after the kernels ran.
@@ -164,7 +201,7 @@ fn measure(
         let chunk = chunk.lock().unwrap();
         k::check([&chunk.a, &chunk.b, &chunk.c], want)
     });
-    Some((times, verdict))
+    Some((times, chosen, verdict))
 }
 
 fn run(ctx: &RunContext, args: &StreamArgs, recorder: &mut Recorder) -> Outcome<Results> {
@@ -208,11 +245,11 @@ fn run(ctx: &RunContext, args: &StreamArgs, recorder: &mut Recorder) -> Outcome<
         let color = if ctx.rank < ranks { Color::with_value(0) } else { Color::undefined() };
         let sub = ctx.world.split_by_color(color);
         let measured = match &sub {
-            Some(sub) => measure(sub, &pool, threads, n, args.repeats),
-            None => Some((Default::default(), Ok(()))),
+            Some(sub) => measure(sub, &pool, threads, n, args.repeats, args.stores),
+            None => Some((Default::default(), Chosen { stores: k::Stores::Ordinary, gain: f64::NAN }, Ok(()))),
         };
         // A point cut short is dropped; the ranks that sat it out learn of the stop here too.
-        let (times, verdict) = match (measured, ctx.stop_requested()) {
+        let (times, chosen, verdict) = match (measured, ctx.stop_requested()) {
             (Some(m), None) => m,
             (_, signal) => {
                 stopped = signal;
@@ -226,10 +263,11 @@ fn run(ctx: &RunContext, args: &StreamArgs, recorder: &mut Recorder) -> Outcome<
         if ctx.is_root() {
             let best = (times[3].iter().skip(1).copied().fold(f64::INFINITY, f64::min)).max(f64::MIN_POSITIVE);
             progress.line(&format!(
-                "{ranks} rank(s) × {threads} thread(s): triad {:.2} GB/s",
-                (24 * n * ranks) as f64 / best / 1e9
+                "{ranks} rank(s) × {threads} thread(s): triad {:.2} GB/s, {} stores",
+                (24 * n * ranks) as f64 / best / 1e9,
+                chosen.stores.describe()
             ));
-            rows.push(((ranks, threads), times));
+            rows.push(((ranks, threads), times, chosen));
         }
         completed += 1;
         if let Some(s) = recorder.step(ctx, completed, || results(&rows))? {
@@ -265,7 +303,8 @@ fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize, node
     let (mut spanned, mut per_node) = (vec![], vec![]);
     let several_nodes = nodes.last().is_some_and(|&k| k > 1);
     let mut triad = Vec::new();
-    for &((r, t), ref times) in rows {
+    let (mut stores, mut gain) = (vec![], vec![]);
+    for &((r, t), ref times, chosen) in rows {
         for (j, name) in KERNELS.iter().enumerate() {
             // STREAM leaves out the first repetition, which pays for cold caches and TLBs.
             let kept: Vec<f64> = times[j].iter().skip(1).copied().collect();
@@ -281,6 +320,8 @@ fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize, node
             per_rank.push(rate / r as f64);
             spanned.push(nodes[r - 1] as u64);
             per_node.push(rate / nodes[r - 1] as f64);
+            stores.push(chosen.stores.describe());
+            gain.push(chosen.gain);
             if *name == "triad" {
                 // Across nodes, saturation is a node's: judge the bandwidth per node.
                 triad.push(((r, t), if several_nodes { rate / nodes[r - 1] as f64 } else { rate }));
@@ -309,7 +350,9 @@ fn analyse(rows: &[PointTimes], n: usize, llc: Option<u64>, repeats: usize, node
         .column("bandwidth_GBps", "GB/s", Values::F64(aggregate))
         .column("bandwidth_per_rank_GBps", "GB/s", Values::F64(per_rank))
         .column("nodes", "1", Values::U64(spanned))
-        .column("bandwidth_per_node_GBps", "GB/s", Values::F64(per_node));
+        .column("bandwidth_per_node_GBps", "GB/s", Values::F64(per_node))
+        .column("stores", "1", Values::Str(stores))
+        .column("stores_gain", "1", Values::F64(gain));
     t.attr("elements_per_rank", AttrValue::U64(n as u64))
         .attr("bytes_per_rank", AttrValue::U64(24 * n as u64))
         .attr("last_level_cache_bytes", AttrValue::U64(llc.unwrap_or(0)))
