@@ -37,6 +37,7 @@ fn check_comm_file(path: &Path, ranks: usize, all_pairs: bool) {
         [
             "bandwidth_MBps",
             "bibandwidth_MBps",
+            "biwindow",
             "bytes",
             "dst",
             "latency_us_max",
@@ -46,7 +47,8 @@ fn check_comm_file(path: &Path, ranks: usize, all_pairs: bool) {
             "latency_us_p90",
             "latency_us_p99",
             "pair_kind",
-            "src"
+            "src",
+            "window"
         ]
     );
     assert_eq!(u64_attr(&p2p, "validated"), 1);
@@ -77,6 +79,11 @@ fn check_comm_file(path: &Path, ranks: usize, all_pairs: bool) {
     let (p50, p90, p99) = (read("latency_us_p50"), read("latency_us_p90"), read("latency_us_p99"));
     assert!((0..p50.len()).all(|i| p50[i] <= p90[i] && p90[i] <= p99[i]));
     assert!(str_attr(&p2p, "buffers").starts_with("single"));
+    // --window 4 fixes every size's window, both ways.
+    for column in ["window", "biwindow"] {
+        assert!(p2p.dataset(column).unwrap().read_raw::<u64>().unwrap().iter().all(|&w| w == 4), "{column}");
+    }
+    assert_eq!(str_attr(&p2p, "window_choice"), "--window 4 at every size");
     assert!(str_attr(&p2p, "iterations").contains("20 timed, 2 warm-up"));
 
     let hockney = file.group("comm/hockney").unwrap();
@@ -201,5 +208,15 @@ fn buffer_modes_and_osu_defaults_are_recorded() {
         assert!(str_attr(&p2p, "iterations").starts_with("OSU's"), "{mode}");
         let bw = p2p.dataset("bandwidth_MBps").unwrap().read_raw::<f64>().unwrap();
         assert!(bw.iter().all(|x| x.is_finite() && *x > 0.0), "{mode}: {bw:?}");
+        // Without --window, each size's windows are measured: one of the candidates, the same
+        // on record as the run used (the two ranks agreed, or the loops would have hung).
+        assert!(str_attr(&p2p, "window_choice").starts_with("the fastest of [64, 16, 4, 1]"));
+        for column in ["window", "biwindow"] {
+            let w = p2p.dataset(column).unwrap().read_raw::<u64>().unwrap();
+            assert_eq!(w.len(), bw.len());
+            assert!(w.iter().all(|w| [64, 16, 4, 1].contains(w)), "{mode} {column}: {w:?}");
+            // Up to 4 KiB a window of 64 spans at most 256 KiB: kept without a trial.
+            assert!(w[..13].iter().all(|&w| w == 64), "{mode} {column}: {w:?}");
+        }
     }
 }

@@ -76,6 +76,10 @@ fn one_result_on_every_rank_and_thread_count_under_every_allreduce_algorithm() {
         let distinct = column::<u64>(&file, "reduce/methods/distinct_results");
         assert_eq!(distinct[methods.iter().position(|m| m == "reproducible").unwrap()], 1);
         assert_eq!(distinct[methods.iter().position(|m| m == "serial").unwrap()], 1, "one order, one result");
+        // Every point chose its exact-sum kernel by timing both; the chosen one gave the exact bits.
+        let kernels = strings(&g.dataset("exact_kernel").unwrap());
+        assert!(kernels.iter().all(|k| k == "binned" || k.starts_with("levels, ")), "{kernels:?}");
+        assert!(column::<f64>(&file, "reduce/exact_kernel_gain").iter().all(|g| *g >= 1.0));
         seen.push(exact);
         let a = file.group("reduce/allreduce").unwrap();
         assert_eq!(strings(&a.dataset("method").unwrap()), ["plain", "reproducible-gather", "reproducible-op"]);

@@ -27,6 +27,8 @@ fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
                 "kernel",
                 "nodes",
                 "ranks",
+                "stores",
+                "stores_gain",
                 "threads",
                 "time_avg_s",
                 "time_max_s",
@@ -51,6 +53,17 @@ fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
         let rates = g.dataset("bandwidth_GBps").unwrap().read_raw::<f64>().unwrap();
         assert!(rates.iter().all(|r| r.is_finite() && *r > 0.0), "{rates:?}");
         assert_eq!(str_attr(&g.dataset("bandwidth_GBps").unwrap(), "units"), "GB/s");
+        // Each point's stores were measured: one kind for its four kernels, at this CPU's widest
+        // vector, the other kind timed too (a finite gain of at least 1).
+        let stores = strings(&g.dataset("stores").unwrap());
+        let gains = g.dataset("stores_gain").unwrap().read_raw::<f64>().unwrap();
+        for (point, chunk) in stores.chunks(4).enumerate() {
+            assert!(chunk.iter().all(|s| s == &chunk[0]), "{chunk:?}");
+            let (kind, bits) = chunk[0].split_once(", ").unwrap();
+            assert!(["ordinary", "non-temporal"].contains(&kind), "{kind}");
+            assert!(["512-bit", "256-bit", "128-bit", "64-bit"].contains(&bits), "{bits}");
+            assert!(gains[4 * point].is_finite() && gains[4 * point] >= 1.0, "{gains:?}");
+        }
         // The lesson's sentence follows from the file's triad rates: saturation at the first
         // point within 90 % of the best, or none when only the last point gets there.
         let triad: Vec<f64> = rates.iter().zip(&kernels).filter(|(_, k)| *k == "triad").map(|(r, _)| *r).collect();
@@ -66,6 +79,20 @@ fn stream_sweeps_threads_then_ranks_and_checks_every_point() {
             )
         };
         assert!(text.contains(&expected), "expected {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn forced_stores_are_used_at_every_point_and_give_the_same_answers() {
+    for (kind, recorded) in [("ordinary", "ordinary, "), ("non-temporal", "non-temporal, ")] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = mpirun(2, &[SMALL, &["--threads", "1", "--stores", kind]].concat(), dir.path());
+        assert_success(&out);
+        let file = hdf5::File::open(dir.path().join("s.h5")).unwrap();
+        let g = file.group("stream").unwrap();
+        assert_eq!(u64_attr(&g, "validated"), 1);
+        assert!(strings(&g.dataset("stores").unwrap()).iter().all(|s| s.starts_with(recorded)), "{kind}");
+        assert!(g.dataset("stores_gain").unwrap().read_raw::<f64>().unwrap().iter().all(|g| g.is_nan()));
     }
 }
 

@@ -58,9 +58,11 @@ pub struct CommArgs {
     #[arg(long, value_name = "R", default_value_t = 3, value_parser = parse_count)]
     pub repeats: usize,
 
-    /// Messages in flight in each bandwidth window
-    #[arg(long, value_name = "W", default_value_t = 64, value_parser = parse_count)]
-    pub window: usize,
+    /// Messages in flight in each bandwidth window, at every size (osu_bw's -W) [default: the
+    /// fastest of 64, 16, 4 and 1 at each size, measured: each pending receive needs its own
+    /// slot, so with large messages a deep window's slots leave the cache]
+    #[arg(long, value_name = "W", value_parser = parse_count)]
+    pub window: Option<usize>,
 
     /// Buffers of a bandwidth window: one send buffer for all its messages, as OSU does by
     /// default, or one per message (receives always land in a slot each)
@@ -80,4 +82,11 @@ pub struct CommArgs {
     /// Skip the check pass that verifies every received byte before timing
     #[arg(long)]
     pub no_validate: bool,
+}
+
+impl CommArgs {
+    /// The deepest window any size may use.
+    pub fn max_window(&self) -> usize {
+        self.window.unwrap_or(super::WINDOWS[0])
+    }
 }

@@ -61,13 +61,15 @@ impl Experiment for Comm {
                 field("latency_us_p99", "us", "99th percentile of the sampled pass's round trips"),
                 field("bandwidth_MBps", "MB/s", "uni-directional windowed bandwidth (10^6 B/s), median"),
                 field("bibandwidth_MBps", "MB/s", "bi-directional bandwidth, both directions together, median"),
+                field("window", "1", "messages in flight per window of the bandwidth loops at this size"),
+                field("biwindow", "1", "messages in flight per window, each way, of the bi-directional loops"),
             ],
             attributes: &[
                 field("iterations", "", "timed and warm-up iterations per size and loop: OSU's, or --iters/--warmup"),
                 field("buffers", "", "where window messages go: `single`, `multiple` or `off-cache`, with details"),
                 field("off_cache", "1", "1: every message from and into a cache-cold buffer (--off-cache)"),
                 field("repeats", "1", "timed loops per size"),
-                field("window", "1", "messages in flight per bandwidth window"),
+                field("window_choice", "", "how each size's windows were chosen: measured, or fixed by --window"),
                 field("validated", "1", "1: every byte was checked before timing"),
                 field("latency_matrix_bytes", "B", "message size of the latency matrix"),
             ],
@@ -218,14 +220,45 @@ impl Op {
 /// Buffers allocated once, before any timing.
 struct Buffers {
     /// The send buffer: a slot per window message with --buffers multiple, a ring with --off-cache.
-    send: Vec<u8>,
+    send: PageAligned<u8>,
     /// The receive buffer likewise, or the all-to-all receive buffer.
-    recv: Vec<u8>,
-    reduce_send: Vec<f64>,
-    reduce_recv: Vec<f64>,
+    recv: PageAligned<u8>,
+    reduce_send: PageAligned<f64>,
+    reduce_recv: PageAligned<f64>,
     ack: [u8; 1],
     /// Where a loop's messages go: one buffer, a buffer per window message, or rings.
     placement: Placement,
+}
+
+/// `len` zeroed elements starting on a page boundary, as OSU allocates its buffers
+/// (`posix_memalign`): a large `Vec` starts 16 bytes into its page, which puts every message
+/// across one more page and cache line than the peer's and costs bandwidth at 4–16 KiB.
+struct PageAligned<T> {
+    storage: Vec<T>,
+    start: usize,
+    len: usize,
+}
+
+impl<T: Copy + Default> PageAligned<T> {
+    fn new(len: usize) -> Self {
+        let pad = 4096 / std::mem::size_of::<T>();
+        let storage = vec![T::default(); len + pad];
+        let start = storage.as_ptr().align_offset(4096).min(pad);
+        PageAligned { storage, start, len }
+    }
+}
+
+impl<T> std::ops::Deref for PageAligned<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.storage[self.start..self.start + self.len]
+    }
+}
+
+impl<T> std::ops::DerefMut for PageAligned<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.storage[self.start..self.start + self.len]
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -369,6 +402,55 @@ fn stream(
     let Ok(seconds) = timed else { return f64::NAN };
     let directions = if both { 2.0 } else { 1.0 };
     directions * (n * window * iters) as f64 / seconds / 1e6
+}
+
+/// The windows `choose_window` tries, deepest first (osu_bw's 64 is the deepest).
+pub const WINDOWS: [usize; 4] = [64, 16, 4, 1];
+/// Up to this footprint a deepest window's receive slots fit in any current core's L2, and the
+/// deepest window is kept without a trial.
+const CALIBRATE_FROM_BYTES: usize = 256 << 10;
+/// Messages each candidate moves: 4 MiB, within 64 to 128 messages (a trial at 4 ms a message,
+/// on a slow network, stays near a second).
+const CALIBRATION_MESSAGES: std::ops::RangeInclusive<usize> = 64..=128;
+const CALIBRATION_BYTES: usize = 4 << 20;
+
+/// The window of `WINDOWS` that moves `n`-byte messages fastest on this pair, one way or both.
+/// Every pending receive needs its own slot (overlapping ones are erroneous MPI), so a window of
+/// 64 large messages spreads its receives over 64 × n bytes, out of cache, and a shallower window
+/// can be faster; where that happens depends on the caches, so it is measured where the deepest
+/// window's receives span more than `CALIBRATE_FROM_BYTES`. Each candidate moves
+/// `CALIBRATION_BYTES` (within `CALIBRATION_MESSAGES`) after one window of warm-up; the sender's
+/// rates decide and it tells the receiver.
+#[allow(clippy::too_many_arguments)]
+fn choose_window(
+    world: &SimpleCommunicator,
+    is_src: bool,
+    peer: i32,
+    n: usize,
+    both: bool,
+    win: &mut Window,
+    b: &mut Buffers,
+) -> usize {
+    if WINDOWS[0] * n <= CALIBRATE_FROM_BYTES {
+        return WINDOWS[0];
+    }
+    let messages = (CALIBRATION_BYTES / n).clamp(*CALIBRATION_MESSAGES.start(), *CALIBRATION_MESSAGES.end());
+    let mut best = (0.0, WINDOWS[0]);
+    for w in WINDOWS {
+        let rate = stream(world, is_src, peer, n, messages.div_ceil(w), 1, w, both, win, b);
+        // NaN (a stop cut the loop short) never wins; the caller's next look at the stop flag ends the size.
+        if rate > best.0 {
+            best = (rate, w);
+        }
+    }
+    let other = world.process_at_rank(peer);
+    let mut chosen = best.1 as u64;
+    if is_src {
+        other.send_with_tag(&chosen, ACK);
+    } else {
+        other.receive_into_with_tag(&mut chosen, ACK);
+    }
+    chosen as usize
 }
 
 /// Whether either rank of a pair received a stop signal: both learn it from one exchange, so
@@ -542,6 +624,8 @@ struct Pt2ptRows {
     percentiles: Vec<[f64; 3]>,
     bandwidth: Vec<f64>,
     bibandwidth: Vec<f64>,
+    /// The window of the bandwidth and of the bi-directional loops.
+    windows: Vec<[usize; 2]>,
 }
 
 #[derive(Default)]
@@ -571,10 +655,11 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
             args.min_bytes, args.max_bytes
         )));
     }
-    if args.max_bytes > i32::MAX as u64 / args.window as u64 {
+    if args.max_bytes > i32::MAX as u64 / args.max_window() as u64 {
         return Err(Failure::usage(format!(
             "--max-bytes {} × --window {} exceeds what one MPI call can address (2 GiB)",
-            args.max_bytes, args.window
+            args.max_bytes,
+            args.max_window()
         )));
     }
     let sizes = message::sizes(args.min_bytes, args.max_bytes);
@@ -586,7 +671,7 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
     let placement = if args.off_cache {
         // Twice the last-level cache, and every message of a window a slot of its own.
         let llc = crate::machine::last_level_cache_bytes().unwrap_or(32 << 20) as usize;
-        Placement::Ring { ring: (2 * llc).max(args.window * max.next_multiple_of(4096)) }
+        Placement::Ring { ring: (2 * llc).max(args.max_window() * max.next_multiple_of(4096)) }
     } else if args.buffers == args::Buffers::Multiple {
         Placement::Multiple
     } else {
@@ -594,8 +679,8 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
     };
     // What the pair's loops reach: one message, a window's slots, or a ring and one more message.
     let (pair_send, pair_recv) = match placement {
-        Placement::Single => (max, max * args.window),
-        Placement::Multiple => (max * args.window, max * args.window),
+        Placement::Single => (max, max * args.max_window()),
+        Placement::Multiple => (max * args.max_window(), max * args.max_window()),
         Placement::Ring { ring } => (ring + max, ring + max),
     };
     // Only the two ranks of a pair need their loops' buffers; the matrix sends the smallest size.
@@ -610,14 +695,14 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
     )?;
 
     let mut b = Buffers {
-        send: vec![0u8; send_len],
-        recv: vec![0u8; recv_len],
-        reduce_send: vec![0.0; max / 8],
-        reduce_recv: vec![0.0; max / 8],
+        send: PageAligned::new(send_len),
+        recv: PageAligned::new(recv_len),
+        reduce_send: PageAligned::new(max / 8),
+        reduce_recv: PageAligned::new(max / 8),
         ack: [0],
         placement,
     };
-    let mut win = Window::new(2 * args.window);
+    let mut win = Window::new(2 * args.max_window());
     let validate = !args.no_validate;
     // Test hooks: the receiver of the point-to-point check pass flips a byte, or rank 1 flips a
     // byte a broadcast brought it.
@@ -672,6 +757,7 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
             let mut checked = Ok(());
             let (mut latency, mut bandwidth, mut bibandwidth) = (Vec::new(), Vec::new(), Vec::new());
             let mut samples = Vec::new();
+            let mut windows = [0; 2];
             if let Some((is_src, peer)) = me {
                 let peer = peer as i32;
                 if validate {
@@ -684,12 +770,13 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
                     latency.push(ping_pong(world, is_src, peer, n, lat_iters, lat_warmup, &mut b, &mut samples));
                 }
                 for both in [false, true] {
+                    let w = args.window.unwrap_or_else(|| choose_window(world, is_src, peer, n, both, &mut win, &mut b));
+                    windows[usize::from(both)] = w;
                     for _ in 0..args.repeats {
                         if pair_stopping(world, peer) {
                             break;
                         }
-                        let rate =
-                            stream(world, is_src, peer, n, bw_iters, bw_warmup, args.window, both, &mut win, &mut b);
+                        let rate = stream(world, is_src, peer, n, bw_iters, bw_warmup, w, both, &mut win, &mut b);
                         if both {
                             bibandwidth.push(rate)
                         } else {
@@ -714,6 +801,7 @@ fn run(ctx: &RunContext, args: &CommArgs, recorder: &mut Recorder) -> Outcome<Re
                 p2p.percentiles.push(percentiles(&mut samples));
                 p2p.bandwidth.push(summary(&bandwidth).median);
                 p2p.bibandwidth.push(summary(&bibandwidth).median);
+                p2p.windows.push(windows);
             }
             done += 1;
             if let Some(s) = recorder.step(ctx, done, || results(&p2p, &coll, &matrix_row, done))? {
@@ -837,7 +925,9 @@ fn point_to_point_tables(
         .column("latency_us_p90", "us", Values::F64(r.percentiles.iter().map(|p| p[1]).collect()))
         .column("latency_us_p99", "us", Values::F64(r.percentiles.iter().map(|p| p[2]).collect()))
         .column("bandwidth_MBps", "MB/s", Values::F64(r.bandwidth.clone()))
-        .column("bibandwidth_MBps", "MB/s", Values::F64(r.bibandwidth.clone()));
+        .column("bibandwidth_MBps", "MB/s", Values::F64(r.bibandwidth.clone()))
+        .column("window", "1", Values::U64(r.windows.iter().map(|w| w[0] as u64).collect()))
+        .column("biwindow", "1", Values::U64(r.windows.iter().map(|w| w[1] as u64).collect()));
     let counts = match (args.iters, args.warmup) {
         (None, None) => "OSU's: latency 10000 (+100 warm-up) up to 8 KiB, 1000 (+10) above; bandwidth 100 (+10) and 20 (+2)".to_string(),
         (i, w) => format!(
@@ -855,7 +945,17 @@ fn point_to_point_tables(
         .attr("buffers", AttrValue::Str(buffers))
         .attr("off_cache", AttrValue::U64(u64::from(matches!(b_placement, Placement::Ring { .. }))))
         .attr("repeats", AttrValue::U64(args.repeats as u64))
-        .attr("window", AttrValue::U64(args.window as u64))
+        .attr(
+            "window_choice",
+            AttrValue::Str(match args.window {
+                Some(w) => format!("--window {w} at every size"),
+                None => format!(
+                    "the fastest of {WINDOWS:?} at each size where {} messages span more than {CALIBRATE_FROM_BYTES} B, \
+                     each moving {CALIBRATION_BYTES} B within {CALIBRATION_MESSAGES:?} messages; {} below",
+                    WINDOWS[0], WINDOWS[0]
+                ),
+            }),
+        )
         .attr("validated", AttrValue::U64(validate as u64))
         .attr("latency_matrix_bytes", AttrValue::U64(matrix_bytes as u64));
 
