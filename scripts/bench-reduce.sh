@@ -44,7 +44,7 @@ for run in 1 2 3 4 5; do
     -o "cost-$run.h5" --json "cost-$run.json" >/dev/null 2> >(grep -v -e "^parahpc: wrote" -e "oversubscribed" >&2)
 done
 python3 - <<'PY'
-import glob, json, statistics
+import datetime, glob, json, statistics
 local, gather, op = [], [], []
 for f in sorted(glob.glob("cost-*.json")):
     d = json.load(open(f))
@@ -60,4 +60,8 @@ for name, ratios, goal in [("local sum, 10^7 doubles", local, True),
     m = statistics.median(ratios)
     verdict = ("goal <= 1.5: " + ("met" if m <= 1.5 else "MISSED")) if goal else "(for comparison, no goal)"
     print(f"{name}: reproducible / plain = {m:.2f} (median of {len(ratios)}: {', '.join(f'{r:.2f}' for r in ratios)}); {verdict}")
+kernels = sorted({r["exact_kernel"] for f in glob.glob("cost-*.json") for r in json.load(open(f))["reduce"]["rows"]})
+cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+print(f"| reproducible sum against plain, 10^7 doubles, 1 rank | (goal) | | {', '.join(kernels)} | "
+      f"{statistics.median(local):.2f} (<= 1.5) | {cpu} | {datetime.date.today().isoformat()} |")
 PY

@@ -66,6 +66,10 @@ fn one_launch_runs_every_experiment_into_one_file_within_its_budget() {
         let times = file.dataset("suite/time_s").unwrap().read_raw::<f64>().unwrap();
         assert!(times.iter().all(|t| t.is_finite() && *t >= 0.0), "{times:?}");
         assert_eq!(f64_attr(&file.group("suite").unwrap(), "budget_s"), 25.0);
+        // The network was measured first (with one rank there is none); on one node it is fast
+        // enough that comm keeps OSU's counts.
+        let allreduce = f64_attr(&file.group("suite").unwrap(), "network_allreduce_s");
+        assert!(if ranks == 1 { allreduce == 0.0 } else { allreduce > 0.0 && allreduce < 1.0 }, "{allreduce}");
     }
 }
 

@@ -275,6 +275,14 @@ fn on_a_slow_network_the_suite_keeps_its_budget_and_answers_a_stop() {
     let file = hdf5::File::open(dir.path().join("s.h5")).unwrap();
     assert_eq!(u64_attr(&file, "incomplete"), 0);
     assert_eq!(strings(&file.dataset("suite/experiment").unwrap()).len(), 14);
+    // Sized from the measured network, not from one node's figures: a millisecond-scale
+    // allreduce, and comm's iterations set explicitly (on one node OSU's counts are kept).
+    let allreduce = f64_attr(&file.group("suite").unwrap(), "network_allreduce_s");
+    assert!(allreduce > 1e-4, "the slow network's allreduce took {allreduce} s");
+    let (experiments, arguments) =
+        (strings(&file.dataset("suite/experiment").unwrap()), strings(&file.dataset("suite/arguments").unwrap()));
+    let comm = &arguments[experiments.iter().position(|e| e == "comm").unwrap()];
+    assert!(comm.contains("--iters"), "{comm}");
 
     // A SIGTERM to mpirun inside comm's loops: answered before mpirun's SIGKILL, the file kept.
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/two-nodes.sh");

@@ -150,16 +150,31 @@ impl<E: Experiment> Entry for Registered<E> {
 /// the 2-core development VM with 2 ranks (measured there).
 pub struct Share {
     pub k: f64,
+    /// How much of a one-node message rate this job's network gives, in (0, 1]: the one-node
+    /// time of an 8-byte allreduce over the measured one (`suite` measures it first).
+    pub network: f64,
 }
 
+/// An 8-byte allreduce over the ranks of one node, in seconds (0.5–1.5 µs measured on the
+/// development VMs with Open MPI and MPICH): the network counts below are sized for it.
+pub const ONE_NODE_ALLREDUCE_S: f64 = 1.5e-6;
+
 impl Share {
-    pub fn of(seconds: f64) -> Share {
-        Share { k: (seconds / 20.0).clamp(0.05, 50.0) }
+    /// The share of `seconds`, on a network whose 8-byte allreduce takes `allreduce_s`.
+    pub fn of(seconds: f64, allreduce_s: f64) -> Share {
+        let network = if allreduce_s > 0.0 { (ONE_NODE_ALLREDUCE_S / allreduce_s).clamp(1e-4, 1.0) } else { 1.0 };
+        Share { k: (seconds / 20.0).clamp(0.05, 50.0), network }
     }
 
     /// A count of `base` at k = 1, scaled, never below `least`.
     pub fn count(&self, base: f64, least: f64) -> String {
         format!("{}", (base * self.k).max(least).round() as u64)
+    }
+
+    /// A count of messages: `count`, scaled down further by the network's slowness, so that a
+    /// loop sized for one node does not spend its share on the first few sizes of a slow one.
+    pub fn messages(&self, base: f64, least: f64) -> String {
+        format!("{}", (base * self.k * self.network).max(least).round() as u64)
     }
 }
 

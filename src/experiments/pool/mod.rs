@@ -98,7 +98,7 @@ impl Experiment for Pool {
     fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
         // The lesson is what a message per chunk costs: the course's cheap task (a square), one
         // per chunk, so that the farm's overhead per task is the message's.
-        Some(super::options(&["--tasks", &share.count(1e6, 1000.0), "--chunksize", "1"]))
+        Some(super::options(&["--tasks", &share.messages(1e6, 1000.0), "--chunksize", "1"]))
     }
 
     fn common(args: &PoolArgs) -> &CommonArgs {

@@ -105,7 +105,14 @@ impl Experiment for Reduce {
     ];
 
     fn suite_options(share: &super::Share, _ranks: usize) -> Option<Vec<String>> {
-        Some(super::options(&["--n", "10000000", "--repeats", &share.count(20.0, 3.0)]))
+        Some(super::options(&[
+            "--n",
+            "10000000",
+            "--repeats",
+            &share.count(20.0, 3.0),
+            "--allreduce-iters",
+            &share.messages(2000.0, 20.0),
+        ]))
     }
 
     fn common(args: &ReduceArgs) -> &CommonArgs {

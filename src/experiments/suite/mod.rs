@@ -5,6 +5,7 @@
 mod args;
 mod report;
 
+use mpi::collective::SystemOperation;
 use mpi::traits::*;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -48,6 +49,11 @@ impl Experiment for Suite {
         ],
         attributes: &[
             field("budget_s", "s", "the budget asked for (--budget)"),
+            field(
+                "network_allreduce_s",
+                "s",
+                "one 8-byte allreduce over the job, measured first: experiments that send a message per iteration are sized from it (0 with one rank)",
+            ),
             field("time_s", "s", "the suite's time from its first experiment to its last"),
             field("experiments", "1", "experiments planned"),
             field("complete", "1", "experiments that completed"),
@@ -105,11 +111,17 @@ struct Planned {
 
 impl Planned {
     /// The options it runs with for `share` seconds, and the invocation they parse into.
-    fn invocation(&self, share: f64, ranks: usize, quiet: bool) -> Outcome<(Vec<String>, Box<dyn Invocation>)> {
+    fn invocation(
+        &self,
+        share: f64,
+        allreduce_s: f64,
+        ranks: usize,
+        quiet: bool,
+    ) -> Outcome<(Vec<String>, Box<dyn Invocation>)> {
         let entry = super::find(self.name).expect("registered");
         let options = match &self.given {
             Some(given) => given.clone(),
-            None => entry.suite_options(&super::Share::of(share), ranks).unwrap_or_default(),
+            None => entry.suite_options(&super::Share::of(share, allreduce_s), ranks).unwrap_or_default(),
         };
         let argv = std::iter::once(self.name.to_string()).chain(options.iter().cloned()).chain(quiet.then(|| "-q".into()));
         let refused = |e: clap::Error| {
@@ -122,6 +134,28 @@ impl Planned {
     }
 }
 
+/// One 8-byte allreduce over the whole job, in seconds: the first measured call on the actual
+/// network, from which the experiments that send a message per iteration are sized (a slow
+/// network gets fewer iterations, not the same count at a thousand times the cost). Ten calls
+/// after one, the slowest rank's mean, as rank 0 saw it; 0 with one rank.
+fn network_allreduce(ctx: &RunContext) -> f64 {
+    if ctx.size < 2 {
+        return 0.0;
+    }
+    let (one, mut sum) = (1.0f64, 0.0f64);
+    ctx.world.all_reduce_into(&one, &mut sum, SystemOperation::sum());
+    ctx.world.barrier();
+    let t0 = mpi::time();
+    for _ in 0..10 {
+        ctx.world.all_reduce_into(&one, &mut sum, SystemOperation::sum());
+    }
+    let mut slowest = (mpi::time() - t0) / 10.0;
+    let mine = slowest;
+    ctx.world.all_reduce_into(&mine, &mut slowest, SystemOperation::max());
+    ctx.world.process_at_rank(0).broadcast_into(&mut slowest);
+    slowest
+}
+
 fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let plan: Vec<Planned> = args::experiments()
         .filter(|name| !args.skip.iter().any(|s| s == name))
@@ -129,7 +163,7 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
         .collect();
     // The options given for an experiment are checked before anything runs.
     for p in plan.iter().filter(|p| p.given.is_some()) {
-        p.invocation(0.0, ctx.size, true)?;
+        p.invocation(0.0, 0.0, ctx.size, true)?;
     }
     let kept = match &args.resume {
         Some(path) => resume(ctx, path, &plan.iter().map(|p| p.name).collect::<Vec<_>>(), recorder)?,
@@ -137,6 +171,7 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
     };
     let quiet = args.common.quiet;
     let start = mpi::time();
+    let allreduce_s = network_allreduce(ctx);
     // The last write and MPI's end take a moment: they come out of the budget.
     let usable = args.budget * 0.97;
     recorder.expect(plan.len(), "experiments");
@@ -166,7 +201,7 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
         // and every rank must size its experiment alike (pool's task count, for one).
         let mut share = ((usable - (mpi::time() - start)) * weight(p.name) / left).max(1.0);
         ctx.world.process_at_rank(0).broadcast_into(&mut share);
-        let (options, invocation) = p.invocation(share, ctx.size, quiet)?;
+        let (options, invocation) = p.invocation(share, allreduce_s, ctx.size, quiet)?;
         if ctx.is_root() && !quiet {
             let remaining = (args.budget - (mpi::time() - start)).max(0.0);
             crate::run::progress::started(
@@ -211,13 +246,15 @@ fn run(ctx: &RunContext, args: &SuiteArgs, recorder: &mut Recorder) -> Outcome<R
         if stopped.is_some() {
             break;
         }
-        if let Some(signal) = recorder.step(ctx, i + 1, || table(ctx, &rows, args.budget, 0.0, plan.len()))? {
+        if let Some(signal) = recorder.step(ctx, i + 1, || {
+            table(ctx, &rows, &Totals { budget: args.budget, elapsed: 0.0, planned: plan.len(), allreduce_s })
+        })? {
             stopped = Some((signal, p.name));
             break;
         }
     }
     let elapsed = mpi::time() - start;
-    let mut results = table(ctx, &rows, args.budget, elapsed, plan.len());
+    let mut results = table(ctx, &rows, &Totals { budget: args.budget, elapsed, planned: plan.len(), allreduce_s });
     let complete = rows.iter().filter(|r| r.status == "complete").count();
     if let Some((signal, during)) = stopped {
         results.stopped = Some(Stopped {
@@ -326,7 +363,16 @@ fn resume(ctx: &RunContext, path: &Path, planned: &[&'static str], recorder: &mu
 }
 
 /// The /suite table (rank 0's; none elsewhere).
-fn table(ctx: &RunContext, rows: &[Row], budget: f64, elapsed: f64, planned: usize) -> Results {
+/// What the suite's table says besides its rows.
+struct Totals {
+    budget: f64,
+    elapsed: f64,
+    planned: usize,
+    allreduce_s: f64,
+}
+
+fn table(ctx: &RunContext, rows: &[Row], totals: &Totals) -> Results {
+    let Totals { budget, elapsed, planned, allreduce_s } = *totals;
     let mut tables = Vec::new();
     if ctx.is_root() && !rows.is_empty() {
         let strings = |f: &dyn Fn(&Row) -> String| Values::Str(rows.iter().map(f).collect());
@@ -340,6 +386,7 @@ fn table(ctx: &RunContext, rows: &[Row], budget: f64, elapsed: f64, planned: usi
         t.attr("budget_s", AttrValue::F64(budget))
             .attr("time_s", AttrValue::F64(elapsed))
             .attr("experiments", AttrValue::U64(planned as u64))
+            .attr("network_allreduce_s", AttrValue::F64(allreduce_s))
             .attr("complete", AttrValue::U64(rows.iter().filter(|r| r.status == "complete").count() as u64));
         tables.push(t);
     }
