@@ -55,21 +55,50 @@ pub fn chase(nodes: &[Node], steps: usize, abandon: &dyn Fn() -> bool) -> Option
     Some((std::hint::black_box(i), elapsed / steps as f64 * 1e9))
 }
 
-/// Latency plateaus: splits `(bytes, ns)` points, sorted by size, where latency jumps by more
-/// than `jump` (e.g. 1.3 = 30 %) from one size to the next. Each plateau is (first size, last
-/// size, median ns).
-pub fn plateaus(points: &[(u64, f64)], jump: f64) -> Vec<(u64, u64, f64)> {
+/// Latency plateaus of `(bytes, ns)` points sorted by size: maximal runs of at least two
+/// consecutive sizes whose latencies all lie within a factor `spread` (e.g. 1.3) of the run's
+/// lowest. A point in no such run is a transition: the rise from one level to the next is often
+/// spread over several sizes (the working set outgrows a cache gradually, and a hypervisor's
+/// or a shared cache's share varies), and a lone point is noise or a slope, not a level. Each
+/// plateau is (first size, last size, median ns). The step after plateau i lies between its last
+/// size and the next plateau's first: a cache whose size falls there is the one outgrown.
+pub fn plateaus(points: &[(u64, f64)], spread: f64) -> Vec<(u64, u64, f64)> {
     let mut out = Vec::new();
     let mut start = 0;
-    for i in 1..=points.len() {
-        if i == points.len() || points[i].1 > points[i - 1].1 * jump {
-            let mut ns: Vec<f64> = points[start..i].iter().map(|p| p.1).collect();
+    while start < points.len() {
+        let mut end = start + 1;
+        let mut low = points[start].1;
+        while end < points.len() {
+            let candidate = low.min(points[end].1);
+            let high = points[start..=end].iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            // NaN (a chase a stop cut short) ends the run too.
+            if high.partial_cmp(&(candidate * spread)).is_none_or(|o| o == std::cmp::Ordering::Greater) {
+                break;
+            }
+            low = candidate;
+            end += 1;
+        }
+        if end - start >= 2 {
+            let mut ns: Vec<f64> = points[start..end].iter().map(|p| p.1).collect();
             ns.sort_by(f64::total_cmp);
-            out.push((points[start].0, points[i - 1].0, ns[ns.len() / 2]));
-            start = i;
+            out.push((points[start].0, points[end - 1].0, ns[ns.len() / 2]));
+            start = end;
+        } else {
+            start += 1;
         }
     }
     out
+}
+
+/// Latency at which a plateau is DRAM's, not a cache's: DRAM answers in 60 to 150 ns on current
+/// machines (more once the TLB misses too), caches in under 50 (a large server L3 in 30 to 45).
+/// Where a plateau ends does not tell: past DRAM's, latency keeps rising as page walks miss too.
+pub const DRAM_LATENCY_NS: f64 = 50.0;
+
+/// The cache levels a latency sweep shows, nearest first, as (largest working set still on the
+/// plateau, its median latency in ns): the plateaus faster than `DRAM_LATENCY_NS`.
+pub fn cache_levels(found: &[(u64, u64, f64)]) -> Vec<(u64, f64)> {
+    found.iter().filter(|p| p.2 < DRAM_LATENCY_NS).map(|&(_, last, ns)| (last, ns)).collect()
 }
 
 #[cfg(test)]
@@ -98,9 +127,33 @@ mod tests {
     }
 
     #[test]
-    fn plateaus_split_at_jumps() {
+    fn plateaus_are_runs_of_several_sizes_and_slopes_are_transitions() {
         let pts = [(4096, 1.0), (8192, 1.05), (65536, 4.0), (131072, 4.2), (1 << 30, 90.0)];
-        assert_eq!(plateaus(&pts, 1.3), [(4096, 8192, 1.05), (65536, 131072, 4.2), (1 << 30, 1 << 30, 90.0)]);
+        // The lone last point is no plateau: the curve has not levelled off there.
+        assert_eq!(plateaus(&pts, 1.3), [(4096, 8192, 1.05), (65536, 131072, 4.2)]);
         assert!(plateaus(&[], 1.3).is_empty());
+        // The Xeon VM's curve (issue 31): L1, L2 to 1 MiB, a slope from 2 to 16 MiB, DRAM.
+        let mib = 1 << 20;
+        let xeon = [
+            (16 << 10, 1.6),
+            (32 << 10, 1.6),
+            (64 << 10, 5.8),
+            (256 << 10, 5.9),
+            (mib, 5.9),
+            (2 * mib, 21.2),
+            (4 * mib, 40.0),
+            (8 * mib, 61.0),
+            (16 * mib, 82.0),
+            (32 * mib, 95.0),
+            (64 * mib, 99.0),
+            (128 * mib, 101.0),
+        ];
+        let found = plateaus(&xeon, 1.3);
+        assert_eq!(cache_levels(&found), [(32 << 10, 1.6), (mib, 5.9)], "the 82-101 ns plateau is DRAM's");
+        // A sweep that stops inside the caches still names them: their latency says what they are.
+        assert_eq!(cache_levels(&plateaus(&xeon[..5], 1.3)), [(32 << 10, 1.6), (mib, 5.9)]);
+        // Noise of ±10 % inside a level does not split it; a drift beyond 30 % does.
+        let noisy = [(1, 10.0), (2, 11.0), (3, 9.5), (4, 10.4), (5, 13.0), (6, 14.0)];
+        assert_eq!(plateaus(&noisy, 1.3).iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(), [(1, 4), (5, 6)]);
     }
 }

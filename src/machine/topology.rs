@@ -44,7 +44,20 @@ pub struct Topology {
     pub caches: BTreeSet<Cache>,
 }
 
+/// Where the running host's topology is read from: `/`, or the directory `PARAHPC_SYSFS_ROOT`
+/// names (a test hook: a made-up /sys tree, as a cloud's firmware or hypervisor may report wrong
+/// caches). Read once.
+fn host_root() -> &'static Path {
+    static ROOT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| std::env::var_os("PARAHPC_SYSFS_ROOT").map_or_else(|| "/".into(), Into::into))
+}
+
 impl Topology {
+    /// The running host's topology, from `host_root()`.
+    pub fn host() -> Topology {
+        Topology::read(host_root())
+    }
+
     /// Reads the layout under `root` ("/" for this machine). Missing pieces stay empty: a
     /// container may hide NUMA, a VM may hide caches.
     pub fn read(root: &Path) -> Topology {

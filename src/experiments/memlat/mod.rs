@@ -8,7 +8,7 @@ use mpi::traits::*;
 use std::path::Path;
 
 use crate::options::{CommonArgs, ThreadRequest};
-use crate::kernels::memlat::{break_cycle, chase, cycle, plateaus, Node};
+use crate::kernels::memlat::{break_cycle, chase, cycle, plateaus, Node, DRAM_LATENCY_NS};
 use crate::machine::topology::Topology;
 use crate::output::console::format_bytes as bytes;
 use crate::output::schema::{field, Group};
@@ -51,7 +51,7 @@ impl Experiment for Memlat {
         },
         Group {
             path: "memlat/plateaus",
-            about: "The curve's plateaus, split where latency jumps by more than 30 %.",
+            about: "The curve's plateaus: runs of two or more sizes within 30 % of the run's lowest latency; sizes between plateaus are the steps.",
             datasets: &[
                 field("host", "1", "the node"),
                 field("first_bytes", "B", "smallest working set of the plateau"),
@@ -87,8 +87,8 @@ impl Experiment for Memlat {
     }
 }
 
-/// A jump of more than 30 % from one size to the next starts a new plateau.
-const JUMP: f64 = 1.3;
+/// A plateau's latencies lie within 30 % of its lowest.
+const SPREAD: f64 = 1.3;
 
 fn run(ctx: &RunContext, args: &MemlatArgs, recorder: &mut Recorder) -> Outcome<Results> {
     let levels = topology_levels();
@@ -186,17 +186,23 @@ fn tables(ctx: &RunContext, args: &MemlatArgs, sizes: &[u64], done: usize, mine:
                 min.push(ns);
                 median.push(row[2 * k + 1]);
             }
-            let found = plateaus(&points, JUMP);
+            let found = plateaus(&points, SPREAD);
             for (i, &(first, last, ns)) in found.iter().enumerate() {
                 p_host.push(h.clone());
                 p_first.push(first);
                 p_last.push(last);
                 p_ns.push(ns);
                 let mut line = format!("{h}: plateau {} to {}: {ns:.2} ns", bytes(first as f64), bytes(last as f64));
-                if let Some(&(next, _, _)) = found.get(i + 1) {
+                // The step runs from this plateau's last size to the next plateau's first, or to
+                // the largest size measured when latency still rises there.
+                let largest = points.last().map_or(last, |p| p.0);
+                let next = found.get(i + 1).map(|p| p.0).or((largest > last).then_some(largest));
+                if ns >= DRAM_LATENCY_NS {
+                    line += &format!("; DRAM: slower than {DRAM_LATENCY_NS} ns a load, which no cache is");
+                } else if let Some(next) = next {
                     let caches: Vec<String> = levels
                         .iter()
-                        .filter(|(_, (b, _))| *b >= last && *b < next)
+                        .filter(|(_, (b, _))| *b >= last && *b <= next)
                         .map(|(l, (b, _))| format!("L{l} = {}", bytes(*b as f64)))
                         .collect();
                     line += &if caches.is_empty() {
@@ -238,5 +244,5 @@ fn tables(ctx: &RunContext, args: &MemlatArgs, sizes: &[u64], done: usize, mine:
 
 /// The cache sizes this node reports, by level.
 fn topology_levels() -> std::collections::BTreeMap<u32, (u64, usize)> {
-    Topology::read(Path::new("/")).cache_levels()
+    Topology::host().cache_levels()
 }

@@ -75,11 +75,30 @@ impl Experiment for Roofline {
             attributes: &[],
         },
         Group {
+            path: "roofline/levels",
+            about: "The memory levels measured: caches found by a latency sweep (memlat's chase), then DRAM.",
+            datasets: &[
+                field("level", "1", "`L1`, `L2`, … in the order the sweep found them, then `DRAM`"),
+                field("bytes", "B", "the working set its kernels use: the largest size still on the cache's latency plateau"),
+                field("latency_ns", "ns", "the plateau's median latency per dependent load (NaN for DRAM at --dram-bytes)"),
+                field("reported_bytes", "B", "the size /sys reports for a cache of that level (0: none reported)"),
+                field("agrees", "1", "1: the measured size lies within a quarter of the reported one and the reported one"),
+            ],
+            attributes: &[
+                field("sweep_bytes", "B", "the largest working set of the latency sweep"),
+                field("sentence", "", "what the sweep found against what /sys reports, in words"),
+            ],
+        },
+        Group {
             path: "roofline/memory",
-            about: "Memory ceilings: one row per level, kernel and scope.",
+            about: "Memory ceilings: one row per level, kernel and scope; a level's ceiling is the best of its kernels.",
             datasets: &[
                 field("level", "1", "`L1`, `L2`, `L3` or `DRAM`"),
-                field("kernel", "1", "`read` (a vector sum of one array) or `triad` (STREAM's a = b + s·c, 24 B per element)"),
+                field(
+                    "kernel",
+                    "1",
+                    "`read` (a vector sum of one array), `triad` (STREAM's a = b + s·c, 24 B per element), `dot`, `axpy` and their f32 forms",
+                ),
                 field("scope", "1", "`core` (rank 0, one thread) or `node` (every thread of every rank on rank 0's node)"),
                 field("bytes", "B", "working set (per core; the node's total for `node`)"),
                 field("gbps", "GB/s", "best repetition"),
@@ -122,7 +141,7 @@ struct ComputeRow {
 
 struct MemoryRow {
     level: String,
-    kernel: &'static str,
+    kernel: String,
     scope: &'static str,
     bytes: u64,
     gbps: f64,
@@ -138,13 +157,62 @@ struct Point {
     bound_by: String,
 }
 
-/// The memory levels measured: half of each cache (as this host reports them) and DRAM.
-fn levels(args: &RooflineArgs) -> Vec<(String, u64)> {
-    let caches = Topology::read(Path::new("/")).cache_levels();
-    let mut v: Vec<(String, u64)> = caches.iter().map(|(level, (bytes, _))| (format!("L{level}"), bytes / 2)).collect();
-    let llc = caches.values().last().map_or(32 << 20, |c| c.0);
-    v.push(("DRAM".into(), args.dram_bytes.unwrap_or((4 * llc).max(64 << 20))));
-    v
+/// A memory level: where its kernels' data lives, and how that was found.
+struct Level {
+    name: String,
+    bytes: u64,
+    latency_ns: f64,
+    reported: u64,
+}
+
+/// Accesses each size of the sweep chases at least (whole laps).
+const SWEEP_ACCESSES: usize = 200_000;
+
+/// The levels to measure, found on this machine rather than read from /sys (a hypervisor or
+/// firmware can report a 480 MiB L3 that is not there): memlat's chase over working sets from
+/// 4 KiB to 4× the largest reported cache (64 to 256 MiB), its plateaus faster than DRAM
+/// (`kernels::memlat`), each cache at the largest size still on its plateau, then DRAM at --dram-bytes or 4× the
+/// largest cache found (at least 64 MiB). Rank 0 measures; `Ok(None)` when a stop came first.
+fn measured_levels(args: &RooflineArgs) -> Result<Option<(Vec<Level>, u64, usize)>, String> {
+    use crate::kernels::memlat::{cache_levels, chase, cycle, plateaus, Node};
+    let reported = Topology::host().cache_levels();
+    let largest = reported.values().map(|c| c.0).max().unwrap_or(32 << 20);
+    let sweep = (4 * largest).clamp(64 << 20, 256 << 20);
+    let mut points = Vec::new();
+    for size in crate::mpi::message::sizes(4096, sweep) {
+        let n = (size / std::mem::size_of::<Node>() as u64).max(1) as usize;
+        let nodes = cycle(n, size);
+        let laps = SWEEP_ACCESSES.div_ceil(n);
+        let Some((end, ns)) = chase(&nodes, laps * n, &stopping) else { return Ok(None) };
+        if end != 0 {
+            return Err(format!("the latency sweep's chase over {size} B ended at node {end}, not where it started"));
+        }
+        points.push((size, ns));
+    }
+    let caches = cache_levels(&plateaus(&points, 1.3));
+    let mut levels: Vec<Level> = caches
+        .iter()
+        .enumerate()
+        .map(|(i, &(bytes, latency_ns))| {
+            let name = format!("L{}", i + 1);
+            let reported = reported.get(&(i as u32 + 1)).map_or(0, |c| c.0);
+            Level { name, bytes, latency_ns, reported }
+        })
+        .collect();
+    let last_cache = levels.last().map_or(0, |l| l.bytes);
+    let dram = args.dram_bytes.unwrap_or((4 * last_cache).max(64 << 20));
+    // A cache at least as large as DRAM's working set (a small --dram-bytes) cannot be measured
+    // below it: it is left out, and the sentence says so.
+    levels.retain(|l| l.bytes < dram);
+    levels.push(Level { name: "DRAM".into(), bytes: dram, latency_ns: f64::NAN, reported: 0 });
+    let left_out = caches.len() + 1 - levels.len();
+    Ok(Some((levels, sweep, left_out)))
+}
+
+/// Whether a measured cache agrees with the size /sys reports for its level: it must fit in it,
+/// and not be four times smaller.
+fn agrees(level: &Level) -> bool {
+    level.reported > 0 && level.bytes <= level.reported && 4 * level.bytes >= level.reported
 }
 
 /// Whether a stop signal arrived: rank 0's loops end early, and the phase's step records it.
@@ -316,9 +384,22 @@ fn gemm_points(n: usize, repeats: usize) -> Result<Vec<(String, f64)>, String> {
 }
 
 fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcome<Results> {
-    let levels = levels(args);
-    let dram = levels.last().expect("DRAM is always there").1;
-    ctx.check_node_memory(dram * 2, &format!("roofline --dram-bytes {dram}"), "give a smaller --dram-bytes")?;
+    let check_memory = |dram: u64| {
+        ctx.check_node_memory(dram * 2, &format!("roofline --dram-bytes {dram}"), "give a smaller --dram-bytes")
+    };
+    if let Some(dram) = args.dram_bytes {
+        check_memory(dram)?;
+    }
+    // 0. The levels, found by a latency sweep on rank 0; every rank needs DRAM's working set.
+    let measured = ctx.agree(if ctx.is_root() { measured_levels(args) } else { Ok(None) }.map_err(Failure::failed))?;
+    let mut dram = measured.as_ref().map_or(0, |(l, _, _)| l.last().expect("DRAM is always there").bytes);
+    ctx.world.process_at_rank(0).broadcast_into(&mut dram);
+    if let Some(signal) = ctx.stop_requested() {
+        return Ok(Results { stopped: Some(recorder.stopped(signal, 0)), ..Results::complete(Vec::new()) });
+    }
+    check_memory(dram)?;
+    let (level_rows, sweep, left_out) = measured.unwrap_or_default();
+    let levels: Vec<(String, u64)> = level_rows.iter().map(|l| (l.name.clone(), l.bytes)).collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(ctx.threads)
         .build()
@@ -329,7 +410,8 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
     recorder.expect(3, "phases");
     // What is measured so far, as rank 0's tables (points come last).
     let so_far = |compute: &[ComputeRow], memory: &[MemoryRow]| {
-        Results::complete(if ctx.is_root() { tables(&[], compute, memory, args) } else { Vec::new() })
+        let t = if ctx.is_root() { tables(&[], compute, memory, &level_rows, (sweep, left_out), args) } else { Vec::new() };
+        Results::complete(t)
     };
 
     // 1. Compute: every unit and precision on one core (rank 0), then the widest f64 on every
@@ -368,32 +450,35 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
             let Some((gflops, gbps)) = vector_point::<f64>(Kernel::Sum, *bytes, args.repeats, isa)? else {
                 return Ok(());
             };
-            memory.push(MemoryRow { level: level.clone(), kernel: "read", scope: "core", bytes: *bytes, gbps });
+            memory.push(MemoryRow { level: level.clone(), kernel: "read".into(), scope: "core", bytes: *bytes, gbps });
             points.push((Kernel::Sum.name().to_string(), level.clone(), *bytes, Kernel::Sum.flops() / 8.0, gflops, widest, Precision::F64));
             // A stop is looked at between kernels too, and while each fills its arrays: at DRAM
             // sizes each kernel takes tenths of a second.
             let Some(mut triad) = Triad::until_stopped((*bytes as usize / 24).max(16)) else { return Ok(()) };
             let Some((time, ())) = timed(args.repeats, || triad.run()) else { return Ok(()) };
             triad.check(level)?;
-            memory.push(MemoryRow { level: level.clone(), kernel: "triad", scope: "core", bytes: *bytes, gbps: triad.bytes() / time.min / 1e9 });
-            // STREAM's loop is compiled for the build's baseline: SSE2 on x86-64.
-            let baseline = if Isa::Sse2.available() { Unit::Vector(Isa::Sse2) } else { Unit::Scalar };
+            memory.push(MemoryRow { level: level.clone(), kernel: "triad".into(), scope: "core", bytes: *bytes, gbps: triad.bytes() / time.min / 1e9 });
+            // STREAM's kernels run at the widest vector the CPU has (kernels::stream).
             let rate = 2.0 * triad.a.len() as f64 / time.median / 1e9;
-            points.push(("triad".into(), level.clone(), *bytes, 2.0 / 24.0, rate, baseline, Precision::F64));
+            points.push(("triad".into(), level.clone(), *bytes, 2.0 / 24.0, rate, widest, Precision::F64));
+            // Every kernel's own bandwidth joins the level's candidates for its ceiling, so that no
+            // kernel lands above the roof of its level (two streams outrun one).
             for kernel in [Kernel::Dot, Kernel::Axpy] {
-                let Some((gflops, _)) = vector_point::<f64>(kernel, *bytes, args.repeats, isa)? else {
+                let Some((gflops, gbps)) = vector_point::<f64>(kernel, *bytes, args.repeats, isa)? else {
                     return Ok(());
                 };
+                memory.push(MemoryRow { level: level.clone(), kernel: kernel.name().into(), scope: "core", bytes: *bytes, gbps });
                 let intensity = kernel.flops() / (8 * kernel.arrays()) as f64;
                 points.push((kernel.name().into(), level.clone(), *bytes, intensity, gflops, widest, Precision::F64));
             }
             // f32: twice the numbers per byte, twice the lanes.
             for kernel in Kernel::ALL {
-                let Some((gflops, _)) = vector_point::<f32>(kernel, *bytes, args.repeats, isa)? else {
+                let Some((gflops, gbps)) = vector_point::<f32>(kernel, *bytes, args.repeats, isa)? else {
                     return Ok(());
                 };
                 let intensity = kernel.flops() / (4 * kernel.arrays()) as f64;
                 let name = format!("{} f32", kernel.name());
+                memory.push(MemoryRow { level: level.clone(), kernel: name.clone(), scope: "core", bytes: *bytes, gbps });
                 points.push((name, level.clone(), *bytes, intensity, gflops, widest, Precision::F32));
             }
             Ok(())
@@ -433,7 +518,7 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
         let node_bytes = 24.0 * (per_thread * ctx.threads * ctx.node.size() as usize) as f64;
         memory.push(MemoryRow {
             level: "DRAM".into(),
-            kernel: "triad",
+            kernel: "triad".into(),
             scope: "node",
             bytes: node_bytes as u64,
             gbps: node_bytes / best / 1e9,
@@ -466,36 +551,62 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
         points.push((name, level.into(), bytes, intensity, gflops, Unit::Scalar, Precision::F64));
     }
 
-    // Each point under the bandwidth ceiling of its level and the peak of the unit it runs on.
-    let peak_of = |unit: Unit, precision: Precision| {
-        compute
+    // Each point under the bandwidth ceiling of its level and the peak of the unit it runs on. A
+    // level's bandwidth ceiling is the best any of its kernels reached, so no point lies above
+    // it; a peak was measured at another moment, and a busy machine can have slowed it: a point
+    // more than 5 % above its peak has that peak measured again (the better kept) before the
+    // check below judges it.
+    let mut placed = place(&points, &compute, &memory);
+    if ctx.is_root() {
+        let mut again: Vec<(Unit, Precision)> = points
             .iter()
-            .find(|c| c.scope == "core" && c.peak.unit == unit && c.peak.precision == precision)
-            .map(|c| Ceiling { name: format!("{} {}", unit.name(), precision.name()), value: c.gflops })
-    };
-    let mut placed = Vec::new();
-    for (kernel, level, bytes, intensity, gflops, unit, precision) in points {
-        // Data in registers meets no memory ceiling.
-        let bandwidth = match level_ceiling(&memory, &level) {
-            Some(best) => Ceiling { name: format!("{level} {}", best.kernel), value: best.gbps },
-            None if level == "registers" => Ceiling { name: "none".into(), value: f64::INFINITY },
-            None => continue,
-        };
-        let Some(peak) = peak_of(unit, precision) else {
-            continue;
-        };
-        let (bound_gflops, bound_by) = bound(intensity, &peak, &bandwidth);
-        placed.push(Point { kernel, level, bytes, intensity, gflops, bound: bound_gflops, bound_by });
+            .zip(&placed)
+            .filter(|(_, p)| p.gflops > ROOF_TOLERANCE * p.bound && p.bound_by.starts_with("compute"))
+            .map(|(q, _)| (q.5, q.6))
+            .collect();
+        again.dedup();
+        for (unit, precision) in again {
+            let peak = measure(unit, precision, 2 * args.repeats, None).map_err(Failure::failed)?;
+            if let Some(row) =
+                compute.iter_mut().find(|c| c.scope == "core" && c.peak.unit == unit && c.peak.precision == precision)
+            {
+                row.gflops = row.gflops.max(peak.gflops);
+                row.peak.gflops = row.gflops;
+            }
+        }
+        placed = place(&points, &compute, &memory);
     }
 
     // A signal during the gemm points cut them short.
     let stop = ctx.stop_requested();
-    let tables = if ctx.is_root() { tables(&placed, &compute, &memory, args) } else { Vec::new() };
+    // A ceiling is the best any kernel reached at its level, so a point above its bound by more
+    // than the noise means a wrong roof or a wrong point: the run fails rather than report it.
+    let above: Result<(), String> = match placed.iter().find(|p| p.gflops > ROOF_TOLERANCE * p.bound) {
+        Some(p) => Err(format!(
+            "check failed: {} in {} reaches {:.3} GFLOP/s, {:.0} % of its bound {:.3} ({}): a roof that does not bound",
+            p.kernel,
+            p.level,
+            p.gflops,
+            100.0 * p.gflops / p.bound,
+            p.bound,
+            p.bound_by
+        )),
+        None => Ok(()),
+    };
+    ctx.agree(above.map_err(Failure::failed))?;
+    let tables =
+        if ctx.is_root() { tables(&placed, &compute, &memory, &level_rows, (sweep, left_out), args) } else { Vec::new() };
     if let Some(t) = tables.first() {
+        print!("{}", console::render(&tables[3]));
+        println!("{}", levels_sentence(&level_rows, left_out));
         print!("{}", console::render(&tables[1]));
         print!("{}", console::render(&tables[2]));
         print!("{}", console::render(t));
-        if let (Some(peak), Some(dram)) = (peak_of(widest, Precision::F64), level_ceiling(&memory, "DRAM")) {
+        let peak = compute
+            .iter()
+            .find(|c| c.scope == "core" && c.peak.unit == widest && c.peak.precision == Precision::F64)
+            .map(|c| Ceiling { name: format!("{} f64", widest.name()), value: c.gflops });
+        if let (Some(peak), Some(dram)) = (peak, level_ceiling(&memory, "DRAM")) {
             let dram = Ceiling { name: format!("DRAM {}", dram.kernel), value: dram.gbps };
             println!(
                 "The ridge of one core: {} flop/B ({} at {} GFLOP/s over DRAM at {} GB/s); a kernel needs that many flops per byte to be compute bound.",
@@ -512,13 +623,78 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
     Ok(results)
 }
 
-/// A level's bandwidth ceiling on one core: the better of its read and triad figures (one core
-/// reaches more DRAM bandwidth with three streams than with one).
+/// A point before it is placed: kernel, level, bytes, intensity, GFLOP/s, unit, precision.
+type Raw = (String, String, u64, f64, f64, Unit, Precision);
+
+/// Every point under the ceilings of its level and unit (points without both are left out).
+fn place(points: &[Raw], compute: &[ComputeRow], memory: &[MemoryRow]) -> Vec<Point> {
+    let peak_of = |unit: Unit, precision: Precision| {
+        compute
+            .iter()
+            .find(|c| c.scope == "core" && c.peak.unit == unit && c.peak.precision == precision)
+            .map(|c| Ceiling { name: format!("{} {}", unit.name(), precision.name()), value: c.gflops })
+    };
+    let mut placed = Vec::new();
+    for (kernel, level, bytes, intensity, gflops, unit, precision) in points.iter().cloned() {
+        // Data in registers meets no memory ceiling.
+        let bandwidth = match level_ceiling(memory, &level) {
+            Some(best) => Ceiling { name: format!("{level} {}", best.kernel), value: best.gbps },
+            None if level == "registers" => Ceiling { name: "none".into(), value: f64::INFINITY },
+            None => continue,
+        };
+        let Some(peak) = peak_of(unit, precision) else {
+            continue;
+        };
+        let (bound_gflops, bound_by) = bound(intensity, &peak, &bandwidth);
+        placed.push(Point { kernel, level, bytes, intensity, gflops, bound: bound_gflops, bound_by });
+    }
+    placed
+}
+
+/// A level's bandwidth ceiling on one core: the best of its kernels' figures (one core reaches
+/// more bandwidth with two or three streams than with one).
 fn level_ceiling<'a>(memory: &'a [MemoryRow], level: &str) -> Option<&'a MemoryRow> {
     memory.iter().filter(|m| m.level == level && m.scope == "core").max_by(|a, b| a.gbps.total_cmp(&b.gbps))
 }
 
-fn tables(points: &[Point], compute: &[ComputeRow], memory: &[MemoryRow], args: &RooflineArgs) -> Vec<Table> {
+/// What the sweep found against what /sys reports, in words.
+fn levels_sentence(levels: &[Level], left_out: usize) -> String {
+    let caches: Vec<&Level> = levels.iter().filter(|l| l.name != "DRAM").collect();
+    let mut parts: Vec<String> = caches
+        .iter()
+        .map(|l| {
+            let measured = format!("{} up to {} ({} ns)", l.name, console::format_bytes(l.bytes as f64), console::format_number(l.latency_ns));
+            match (l.reported, agrees(l)) {
+                (0, _) => format!("{measured}, none reported"),
+                (_, true) => format!("{measured}, within the {} reported", console::format_bytes(l.reported as f64)),
+                (r, false) => format!("{measured}, where /sys reports {}: the report disagrees, and the working sets follow the measurement", console::format_bytes(r as f64)),
+            }
+        })
+        .collect();
+    if caches.is_empty() {
+        parts.push("no cache plateau before DRAM".into());
+    }
+    if left_out > 0 {
+        let dram = levels.last().map_or(0, |l| l.bytes);
+        parts.push(format!(
+            "{left_out} larger cache(s) left out, not smaller than DRAM's working set of {} (--dram-bytes)",
+            console::format_bytes(dram as f64)
+        ));
+    }
+    format!("Levels found by a latency sweep: {}.", parts.join("; "))
+}
+
+/// How far above its bound a point may land before the run fails (measurement noise).
+const ROOF_TOLERANCE: f64 = 1.05;
+
+fn tables(
+    points: &[Point],
+    compute: &[ComputeRow],
+    memory: &[MemoryRow],
+    levels: &[Level],
+    (sweep, left_out): (u64, usize),
+    args: &RooflineArgs,
+) -> Vec<Table> {
     let mut p = Table::new("roofline");
     p.column("kernel", "1", Values::Str(points.iter().map(|p| p.kernel.clone()).collect()))
         .column("level", "1", Values::Str(points.iter().map(|p| p.level.clone()).collect()))
@@ -541,11 +717,18 @@ fn tables(points: &[Point], compute: &[ComputeRow], memory: &[MemoryRow], args: 
         .column("ghz_equivalent", "GHz", Values::F64(compute.iter().map(|r| r.peak.ghz_equivalent()).collect()));
     let mut m = Table::new("roofline/memory");
     m.column("level", "1", Values::Str(memory.iter().map(|r| r.level.clone()).collect()))
-        .column("kernel", "1", Values::Str(memory.iter().map(|r| r.kernel.to_string()).collect()))
+        .column("kernel", "1", Values::Str(memory.iter().map(|r| r.kernel.clone()).collect()))
         .column("scope", "1", Values::Str(memory.iter().map(|r| r.scope.to_string()).collect()))
         .column("bytes", "B", Values::U64(memory.iter().map(|r| r.bytes).collect()))
         .column("gbps", "GB/s", Values::F64(memory.iter().map(|r| r.gbps).collect()));
-    vec![p, c, m]
+    let mut l = Table::new("roofline/levels");
+    l.column("level", "1", Values::Str(levels.iter().map(|l| l.name.clone()).collect()))
+        .column("bytes", "B", Values::U64(levels.iter().map(|l| l.bytes).collect()))
+        .column("latency_ns", "ns", Values::F64(levels.iter().map(|l| l.latency_ns).collect()))
+        .column("reported_bytes", "B", Values::U64(levels.iter().map(|l| l.reported).collect()))
+        .column("agrees", "1", Values::U64(levels.iter().map(|l| u64::from(agrees(l))).collect()));
+    l.attr("sweep_bytes", AttrValue::U64(sweep)).attr("sentence", AttrValue::Str(levels_sentence(levels, left_out)));
+    vec![p, c, m, l]
 }
 
 fn lesson(points: &[Point]) -> String {
