@@ -11,7 +11,7 @@ case $mpi in
   mpich) packages+=(mpich libmpich-dev libhdf5-mpich-dev) ;;
   *) echo "setup: PARAHPC_MPI=$mpi: choose openmpi or mpich" >&2; exit 2 ;;
 esac
-[[ ${1:-} == --test ]] && packages+=(python3-h5py iproute2 chromium)
+[[ ${1:-} == --test ]] && packages+=(python3-h5py python3-pandas iproute2 chromium)
 
 if command -v dpkg-query >/dev/null; then
   missing=()

@@ -39,6 +39,9 @@ fn write_strings(group: &hdf5::Group, name: &str, values: &[String]) -> Result<h
 }
 
 /// The group at `path` ("comm/pt2pt"), creating it and its parents as needed.
+/// The attribute every table's group holds: its columns, comma-separated, in the table's order.
+pub const COLUMNS: &str = "columns";
+
 fn create_groups(file: &hdf5::File, path: &str) -> Result<hdf5::Group> {
     let mut group = file.group("/")?;
     for part in path.split('/') {
@@ -72,6 +75,12 @@ pub fn image(
         let group = create_groups(&file, table.name)?;
         for (attr, value) in &table.attrs {
             write_attr(&group, attr, value)?;
+        }
+        // HDF5 lists a group's members alphabetically: the order the table was written in is kept
+        // here, for readers that rebuild it (docs/results-schema.md's recipe).
+        let order: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+        if !order.is_empty() {
+            write_attr(&group, COLUMNS, &AttrValue::Str(order.join(",")))?;
         }
         for column in &table.columns {
             let ds = match &column.values {
@@ -117,9 +126,14 @@ pub fn read_back(file: &hdf5::File, paths: &[&'static str]) -> Result<(Vec<Table
     for &path in paths {
         let Ok(group) = file.group(path) else { continue };
         let mut table = Table::new(path);
+        let mut order = Vec::new();
         for name in group.attr_names()? {
             let value = attr_value(&group.attr(&name)?)?;
-            table.attrs.push((leak(name), value));
+            match value {
+                // Written again from the columns themselves.
+                AttrValue::Str(list) if name == COLUMNS => order = list.split(',').map(str::to_string).collect(),
+                value => table.attrs.push((leak(name), value)),
+            }
         }
         for name in group.member_names()? {
             let Ok(ds) = group.dataset(&name) else { continue };
@@ -150,6 +164,7 @@ pub fn read_back(file: &hdf5::File, paths: &[&'static str]) -> Result<(Vec<Table
             };
             table.columns.push(super::Column { name: leak(name), units, values });
         }
+        table.columns.sort_by_key(|c| order.iter().position(|o| o == c.name).unwrap_or(usize::MAX));
         tables.push(table);
     }
     Ok((tables, matrices))

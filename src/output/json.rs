@@ -35,7 +35,12 @@ pub fn document(provenance: &[(&str, AttrValue)], tables: &[Table]) -> Value {
         let rows: Vec<Value> = (0..table.rows())
             .map(|r| Value::Object(table.columns.iter().map(|c| (c.name.to_string(), cell(&c.values, r))).collect()))
             .collect();
-        doc.insert(table.name.into(), json!({ "attributes": attributes, "units": units, "rows": rows }));
+        // Objects' keys come out sorted: `columns` keeps the table's order.
+        let columns: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+        doc.insert(
+            table.name.into(),
+            json!({ "attributes": attributes, "units": units, "columns": columns, "rows": rows }),
+        );
     }
     Value::Object(doc)
 }
@@ -56,5 +61,6 @@ mod tests {
         assert_eq!(doc["demo"]["rows"][0]["time_s"], 2.0);
         assert!(doc["demo"]["rows"][1]["time_s"].is_null());
         assert_eq!(doc["demo"]["attributes"]["kernel"], "sleep");
+        assert_eq!(doc["demo"]["columns"], json!(["n", "time_s"]));
     }
 }
