@@ -29,7 +29,7 @@ impl Figure for RooflineFigure {
         let y = Axis::log(self.points.iter().map(|p| p.2).chain(self.peaks.iter().map(|p| p.1)), Unit::Plain);
         let mut chart = figure::chart(
             root,
-            "Roofline of one core: f64 peaks (flat), bandwidth per level (rising), kernels (points)",
+            "Roofline of one core: peaks (flat), bandwidth per level (rising), kernels (points)",
             20,
             (&x, "arithmetic intensity [flop/B]"),
             (&y, "GFLOP/s"),
@@ -110,7 +110,14 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
                 .filter(|&i| precision[i] == "f64" && scope[i] == "core")
                 .map(|i| (format!("{} f64", unit[i]), peak[i]))
                 .collect();
-            // Each level's ceiling: the better of its read and triad figures on one core.
+            // The f32 points need their own roof: the fastest f32 unit's.
+            if let Some(i) = (0..unit.len())
+                .filter(|&i| precision[i] == "f32" && scope[i] == "core")
+                .max_by(|&a, &b| peak[a].total_cmp(&peak[b]))
+            {
+                fig.peaks.push((format!("{} f32", unit[i]), peak[i]));
+            }
+            // Each level's ceiling: the best of its kernels on one core, as the run bounded them.
             for i in (0..mlevel.len()).filter(|&i| mscope[i] == "core") {
                 let name = format!("{} {}", mlevel[i], mkernel[i]);
                 match fig.bandwidths.iter_mut().find(|b| b.0.split(' ').next() == Some(mlevel[i].as_str())) {
