@@ -35,10 +35,12 @@ pub const AMDAHL_COLUMNS: &[&str] = &[
     "time_median_s",
     "time_min_s",
 ];
+/// Sorted; `columns` is every table's column order, written beside the declared attributes.
 pub const AMDAHL_ATTRIBUTES: &[&str] = &[
     "baseline_time_fit_s",
     "baseline_workers",
     "checksum",
+    "columns",
     "kernel",
     "mode",
     "parallel_iterations",
@@ -279,6 +281,9 @@ pub fn check_schema_with_root(
     let mut attributes: Vec<String> = AMDAHL_ATTRIBUTES.iter().chain(extra_attributes).map(|s| s.to_string()).collect();
     attributes.sort();
     assert_eq!(sorted(g.attr_names().unwrap()), attributes);
+    // The column order on record names exactly the table's columns.
+    let order: Vec<String> = str_attr(&g, "columns").split(',').map(str::to_string).collect();
+    assert_eq!(sorted(order), sorted(AMDAHL_COLUMNS.iter().map(|s| s.to_string()).collect()));
     for column in AMDAHL_COLUMNS {
         let ds = g.dataset(column).unwrap();
         assert_eq!(ds.shape(), [points.len()], "{column}");
