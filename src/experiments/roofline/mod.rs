@@ -102,7 +102,7 @@ impl Experiment for Roofline {
                 field(
                     "kernel",
                     "1",
-                    "`read` (a vector sum of one array), `triad` (STREAM's a = b + s·c, 24 B per element), `dot`, `axpy` and their f32 forms",
+                    "`read` (a vector sum of one array), `triad` (STREAM's a = b + s·c, 24 B per element), `dot`, `axpy`, their f32 forms, and `amdahl stream` (DRAM)",
                 ),
                 field("scope", "1", "`core` (rank 0, one thread) or `node` (every thread of every rank on rank 0's node)"),
                 field("bytes", "B", "working set (per core; the node's total for `node`)"),
@@ -331,10 +331,13 @@ fn vector_point<T: simd::Real>(
     Ok(Some((flops / time.median / 1e9, moved / time.min / 1e9)))
 }
 
+/// An amdahl kernel's point: name, intensity, median GFLOP/s, best GB/s where it moves memory.
+type AmdahlPoint = (String, f64, f64, Option<f64>);
+
 /// amdahl's two kernels on one core: spin (multiply-add chains in registers: no memory traffic,
 /// an intensity without bound) and stream (STREAM's triad over `dram` bytes). Each checked as
 /// amdahl checks them: the checksum of a range does not depend on how it is split.
-fn amdahl_points(dram: u64, repeats: usize) -> Result<Vec<(String, f64, f64)>, String> {
+fn amdahl_points(dram: u64, repeats: usize) -> Result<Vec<AmdahlPoint>, String> {
     use crate::kernels::{spin::Spin, Work};
     let split_check = |name: &str, work: &dyn Work, n: u64| {
         let whole = work.run(0, 0..n);
@@ -362,7 +365,11 @@ fn amdahl_points(dram: u64, repeats: usize) -> Result<Vec<(String, f64, f64)>, S
     let Some((time, _)) = timed(repeats, || triad.run(0, 0..blocks)) else { return Ok(Vec::new()) };
     let stream_gflops = 2.0 * (blocks as usize * stream::BLOCK) as f64 / time.median / 1e9;
     let bytes_per_flop = stream::BYTES_PER_ITERATION as f64 / (2 * stream::BLOCK) as f64;
-    Ok(vec![("amdahl spin".into(), f64::INFINITY, spin), ("amdahl stream".into(), 1.0 / bytes_per_flop, stream_gflops)])
+    let stream_gbps = (stream::BYTES_PER_ITERATION * blocks) as f64 / time.min / 1e9;
+    Ok(vec![
+        ("amdahl spin".into(), f64::INFINITY, spin, None),
+        ("amdahl stream".into(), 1.0 / bytes_per_flop, stream_gflops, Some(stream_gbps)),
+    ])
 }
 
 /// gemm at `n` on one core (naive loops, cache-blocked, BLAS), each checked: median GFLOP/s.
@@ -563,10 +570,14 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
         points.push((name, gemm_level.clone(), matrices, gemm::flops(n) / matrices as f64, gflops, unit, Precision::F64));
     }
     let amdahl = if ctx.is_root() && !stopping() { amdahl_points(dram, args.repeats) } else { Ok(Vec::new()) };
-    for (name, intensity, gflops) in ctx.agree(amdahl.map_err(Failure::failed))? {
+    for (name, intensity, gflops, gbps) in ctx.agree(amdahl.map_err(Failure::failed))? {
         // spin keeps its chains in registers: no level; stream's arrays are DRAM-sized.
         let level = if intensity.is_finite() { "DRAM" } else { "registers" };
         let bytes = if intensity.is_finite() { dram } else { 0 };
+        // Its own bandwidth joins DRAM's candidates, as every placed kernel's does.
+        if let Some(gbps) = gbps {
+            memory.push(MemoryRow { level: level.into(), kernel: name.clone(), scope: "core", bytes, gbps });
+        }
         points.push((name, level.into(), bytes, intensity, gflops, Unit::Scalar, Precision::F64));
     }
 
