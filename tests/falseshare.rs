@@ -1,12 +1,22 @@
 //! `parahpc falseshare` alone and under mpirun: packed and padded counters are counted exactly,
 //! between threads and between the ranks of a node (an MPI shared-memory window), the table has
 //! both layouts per placement, one worker is refused. One assertion on times: the lesson itself,
-//! packed slower than padded between two ranks on two cores, best of three runs.
+//! packed slower than padded between two ranks on two cores, best of three runs. The tests of
+//! this file run one at a time (`ALONE`): two of them at once on a 2-core machine left the two
+//! ranks no core each, time-sliced, and then no line bounces (CI saw packed = padded once).
 
 mod common;
 
 use common::*;
 use std::process::Stdio;
+use std::sync::Mutex;
+
+/// Held by every test of this file: cargo runs a file's tests in parallel threads.
+static ALONE: Mutex<()> = Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ALONE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn falseshare_on(ranks: usize, args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std::process::Output {
     let mut cmd = launcher(ranks, &["--bind-to", "none"]);
@@ -23,6 +33,7 @@ fn falseshare(args: &[&str], dir: &std::path::Path, fault: Option<&str>) -> std:
 
 #[test]
 fn packed_and_padded_counters_are_counted_exactly() {
+    let _alone = alone();
     // Two ranks on one node: its first rank measures its threads, once, then both ranks.
     let dir = tempfile::tempdir().unwrap();
     let out =
@@ -57,6 +68,7 @@ fn packed_and_padded_counters_are_counted_exactly() {
 
 #[test]
 fn a_lost_increment_fails_and_one_worker_is_refused() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     let out = falseshare(&["--threads", "2", "--iters", "1000", "-o", "f.h5"], dir.path(), Some("lose-increment"));
     assert_fails(&out, 1, "parahpc: error: validation failed: counter 0 holds 999, not 1000");
@@ -74,6 +86,7 @@ fn a_lost_increment_fails_and_one_worker_is_refused() {
 
 #[test]
 fn two_ranks_share_a_line_as_two_threads_do() {
+    let _alone = alone();
     // The course's processes with a shared Value: one thread per rank, counters in an MPI
     // shared-memory window of the node. Each rank on a core of its own, as mpirun binds two.
     let dir = tempfile::tempdir().unwrap();
@@ -94,6 +107,7 @@ fn two_ranks_share_a_line_as_two_threads_do() {
 
 #[test]
 fn a_rank_with_too_few_cpus_to_pin_fails_every_rank_instead_of_hanging() {
+    let _alone = alone();
     // Bound to one core each, two ranks cannot pin two threads; only rank 0 measures and knows.
     // Before, the other rank waited forever in the next collective.
     let dir = tempfile::tempdir().unwrap();
