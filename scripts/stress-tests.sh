@@ -2,14 +2,14 @@
 # Not CI: the test files that ever flaked, run N times in a row while a CPU-heavy job runs beside
 # them (one busy loop per core), as a busy cluster node or a shared laptop would be. A failure is
 # a bug to fix, not to retry; the run stops at the first one and keeps its log.
-# Usage: scripts/stress-tests.sh [N, default 10] [test files, default: faults amdahl suite]
+# Usage: scripts/stress-tests.sh [N, default 10] [test files, default: faults amdahl suite falseshare]
 # As root with the emulated cluster up (scripts/two-nodes.sh up; eval "$(scripts/slurm-up.sh
 # --two-nodes)"), add two_nodes and slurm: their tests are run with --ignored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
 shift || true
-files=("${@:-faults amdahl suite}")
+files=("${@:-faults amdahl suite falseshare}")
 read -r -a files <<<"${files[*]}"
 source scripts/mpi-env.sh
 cargo build --release --locked --tests >/dev/null
