@@ -63,6 +63,24 @@ pub fn in_pieces(n: usize, abandon: impl Fn() -> bool, mut f: impl FnMut(Range<u
     true
 }
 
+/// The widest vector this CPU runs the hand-vectorised kernels (stream, reduce's levels) at: 512
+/// (AVX-512F), 256 (AVX) or 128 bits (SSE2, part of x86-64); 64 (one f64) elsewhere, where there
+/// is no vector body and the scalar path runs.
+pub fn vector_bits() -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            512
+        } else if std::is_x86_feature_detected!("avx") {
+            256
+        } else {
+            128
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    64
+}
+
 /// SplitMix64 finaliser: a cheap, well-mixed hash of one word.
 pub fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);

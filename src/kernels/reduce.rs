@@ -270,7 +270,7 @@ impl ExactKernel {
     /// How it is recorded: the kind and, for the levels, the vector width this CPU runs them at.
     pub fn describe(self) -> String {
         match self {
-            ExactKernel::Levels => format!("levels, {}-bit", levels::vector_bits()),
+            ExactKernel::Levels => format!("levels, {}-bit", crate::kernels::vector_bits()),
             ExactKernel::Binned => "binned".to_string(),
         }
     }
@@ -282,7 +282,7 @@ pub fn exact_sum(values: &[f64], kernel: ExactKernel) -> ExactSum {
         .par_chunks(1 << 16)
         .fold(ExactSum::default, |mut exact, chunk| {
             match kernel {
-                ExactKernel::Levels => levels::add_chunk(chunk, levels::vector_bits(), &mut exact),
+                ExactKernel::Levels => levels::add_chunk(chunk, crate::kernels::vector_bits(), &mut exact),
                 ExactKernel::Binned => {
                     let mut b = Binned::default();
                     chunk.iter().for_each(|&x| b.add(x));
@@ -314,27 +314,12 @@ mod levels {
     const LEVEL_BLOCK: usize = 4096;
     const ABS: u64 = !(1 << 63);
 
-    pub fn vector_bits() -> u32 {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") {
-                512
-            } else if std::is_x86_feature_detected!("avx") {
-                256
-            } else {
-                128
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        0
-    }
-
-    /// Adds `chunk` to `exact`, block by block, with vectors of `bits` (at most `vector_bits()`);
-    /// blocks the levels cannot take go to the bins.
+    /// Adds `chunk` to `exact`, block by block, with vectors of `bits` (at most `vector_bits()`;
+    /// below 128 there is no vector body); blocks the levels cannot take go to the bins.
     pub fn add_chunk(chunk: &[f64], bits: u32, exact: &mut ExactSum) {
         let mut binned: Option<Binned> = None;
         for block in chunk.chunks(LEVEL_BLOCK) {
-            if bits == 0 || !add_block(block, bits, exact) {
+            if bits < 128 || !add_block(block, bits, exact) {
                 let b = binned.get_or_insert_with(Binned::default);
                 block.iter().for_each(|&x| b.add(x));
             }
@@ -448,7 +433,7 @@ mod levels {
 
     #[cfg(not(target_arch = "x86_64"))]
     fn dispatch_levels(_: &[f64], _: u32, _: usize, _: &[f64; MAX_LEVELS], _: &mut [[f64; 8]; MAX_LEVELS]) {
-        unreachable!("vector_bits is 0 off x86-64: every block goes to the bins")
+        unreachable!("vector_bits is 64 off x86-64: every block goes to the bins")
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -1044,7 +1029,8 @@ mod tests {
         for data in [Data::Cancel, Data::Uniform, Data::Harmonic, Data::Tenths] {
             let values = data.block(11, 0..20_011);
             let want = exact_sum(&values, ExactKernel::Binned).to_words();
-            let widths: Vec<u32> = [128, 256, 512].into_iter().filter(|&b| b <= levels::vector_bits()).collect();
+            let widths: Vec<u32> =
+                [128, 256, 512].into_iter().filter(|&b| b <= crate::kernels::vector_bits()).collect();
             for bits in widths {
                 let mut got = ExactSum::default();
                 levels::add_chunk(&values, bits, &mut got);

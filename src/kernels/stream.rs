@@ -1,7 +1,7 @@
 //! Memory-bound work: the STREAM triad a = b + s·c, one cache-sized block per iteration,
 //! walking through arrays much larger than the last-level cache so every block comes from DRAM.
 
-use super::{iteration_hash, Work};
+use super::{iteration_hash, vector_bits, Work};
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -65,23 +65,6 @@ const COPY: u8 = 0;
 const SCALE: u8 = 1;
 const ADD: u8 = 2;
 const TRIAD: u8 = 3;
-
-/// The widest vector this CPU stores with: 512 (AVX-512F), 256 (AVX) or 128 bits (SSE2, part of
-/// x86-64); 64 (one f64) elsewhere, where the compiler's own loop is used.
-pub fn vector_bits() -> u32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            512
-        } else if std::is_x86_feature_detected!("avx") {
-            256
-        } else {
-            128
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    64
-}
 
 /// One element of kernel `K`; the vector bodies compute the same, with a multiply then an add
 /// (no FMA), so every store method writes the same bits.
