@@ -1,7 +1,8 @@
 //! Every figure the report draws, read back from its SVG: for a results file of each experiment
 //! with figures, on 1 and on 2 or more ranks, every axis's tick labels must parse back to
 //! numbers with their units, be distinct, run monotonically along the axis, not overlap, and
-//! bracket every data point drawn on the panel.
+//! bracket every data point drawn on the panel; and no two texts (labels of points, legends,
+//! titles) may overlap or run past the image's edge.
 
 mod common;
 
@@ -118,11 +119,54 @@ fn check_axis(figure: &str, labels: &[Text], position: impl Fn(&Text) -> f64, in
     (p.iter().copied().fold(f64::INFINITY, f64::min), p.iter().copied().fold(f64::NEG_INFINITY, f64::max))
 }
 
-/// Checks every axis of one SVG; returns how many axes it found.
+/// A horizontal text's box (left, top, right, bottom) in pixels, its width taken at half an em
+/// per character, less than DejaVu Sans's average, so that only a real overlap counts.
+fn text_box(t: &Text) -> (f64, f64, f64, f64) {
+    let width = 0.5 * t.size * t.content.chars().count() as f64;
+    let left = match t.anchor.as_str() {
+        "middle" => t.x - width / 2.0,
+        "end" => t.x - width,
+        _ => t.x,
+    };
+    // plotters places text by its top ("0.76em"), its middle ("0.5ex"), its bottom ("-0.5ex")
+    // or its baseline.
+    let top = match t.dy.as_str() {
+        "0.76em" => t.y,
+        "0.5ex" => t.y - 0.5 * t.size,
+        "-0.5ex" => t.y - t.size,
+        _ => t.y - 0.8 * t.size,
+    };
+    (left, top, left + width, top + 0.9 * t.size)
+}
+
+/// No two horizontal texts of one SVG overlap, and none runs past the image's edge.
+fn check_texts(name: &str, svg: &str, all: &[Text]) {
+    let size = |a| attribute(svg.split('>').next().unwrap(), a).unwrap().parse::<f64>().unwrap();
+    let (width, height) = (size("width"), size("height"));
+    let flat: Vec<&Text> = all.iter().filter(|t| !t.rotated && !t.content.is_empty()).collect();
+    for t in &flat {
+        let b = text_box(t);
+        assert!(
+            b.0 >= 0.0 && b.1 >= 0.0 && b.2 <= width && b.3 <= height,
+            "{name}: {:?} is clipped by the {width}×{height} image: {b:?}",
+            t.content
+        );
+    }
+    for (i, a) in flat.iter().enumerate() {
+        for b in &flat[i + 1..] {
+            let (p, q) = (text_box(a), text_box(b));
+            let overlap = (p.2.min(q.2) - p.0.max(q.0)).min(p.3.min(q.3) - p.1.max(q.1));
+            assert!(overlap <= 1.0, "{name}: {:?} and {:?} overlap: {p:?} {q:?}", a.content, b.content);
+        }
+    }
+}
+
+/// Checks every axis and text of one SVG; returns how many axes it found.
 fn check_figure(path: &Path) -> usize {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let svg = std::fs::read_to_string(path).unwrap();
     let all = texts(&svg);
+    check_texts(&name, &svg, &all);
     // Tick labels read as values; captions are centred text above the panels that do not.
     let small = all.iter().filter(|t| !t.rotated && value(&t.content).is_some()).cloned();
     let captions: Vec<&Text> = all
@@ -147,8 +191,8 @@ fn check_figure(path: &Path) -> usize {
             y_axes.extend(split_at(g, |t| t.y, &caption_ys));
         }
     }
-    let y_axis_xs: Vec<f64> = y_axes.iter().map(|a| a[0].x + 1.0).collect();
-    // x-axis labels: centred, in rows; a row is split between panel columns at the y axes.
+    // x-axis labels: centred, in rows; a row is split between panel columns at the y axes of
+    // the panels it closes (those whose nearest row below it is).
     let mut rows: Vec<Vec<Text>> = Vec::new();
     for t in small.filter(|t| t.anchor == "middle") {
         match rows.iter_mut().find(|r| (r[0].y - t.y).abs() < 2.0) {
@@ -156,7 +200,18 @@ fn check_figure(path: &Path) -> usize {
             None => rows.push(vec![t]),
         }
     }
-    let x_axes: Vec<Vec<Text>> = rows.into_iter().flat_map(|r| split_at(r, |t| t.x, &y_axis_xs)).collect();
+    let row_below = |axis: &Vec<Text>| {
+        let bottom = axis.iter().map(|t| t.y).fold(f64::NEG_INFINITY, f64::max);
+        rows.iter().map(|r| r[0].y).filter(|&y| y > bottom).fold(f64::INFINITY, f64::min)
+    };
+    let closing: Vec<(f64, f64)> = y_axes.iter().map(|a| (row_below(a), a[0].x + 1.0)).collect();
+    let x_axes: Vec<Vec<Text>> = rows
+        .iter()
+        .flat_map(|r| {
+            let cuts: Vec<f64> = closing.iter().filter(|c| (c.0 - r[0].y).abs() < 2.0).map(|c| c.1).collect();
+            split_at(r.clone(), |t| t.x, &cuts)
+        })
+        .collect();
     assert!(!x_axes.is_empty() && !y_axes.is_empty(), "{name}: no axes found");
 
     let mut panels = Vec::new();

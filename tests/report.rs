@@ -130,6 +130,8 @@ fn comm_results_get_their_figure_and_summary() {
     ] {
         assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
     }
+    // Microseconds are written one way, µs, in words as in the figures.
+    assert!(md.contains(" µs") && ![" us ", " us;", " us,", " us."].iter().any(|u| md.contains(u)), "{md}");
     assert!(!md.contains("## amdahl"), "experiments not in the file are skipped");
 }
 
@@ -168,7 +170,8 @@ fn numerics_and_concurrency_experiments_get_their_sections() {
     assert_success(&mpirun(1, &["simd", "--bytes", "8K", "--repeats", "1", "-o", "v.h5"], dir.path()));
     assert_success(&mpirun(2, &["bank", "--delay-us", "100", "--repeats", "1", "-o", "b.h5"], dir.path()));
     assert_success(&mpirun(2, &["pool", "--tasks", "1000", "--repeats", "1", "-o", "p.h5"], dir.path()));
-    assert_success(&report(&["g.h5", "v.h5", "b.h5", "p.h5", "-o", "rep"], dir.path()));
+    assert_success(&mpirun(2, &["reduce", "--n", "3000", "--repeats", "2", "-o", "r.h5"], dir.path()));
+    assert_success(&report(&["g.h5", "v.h5", "b.h5", "p.h5", "r.h5", "-o", "rep"], dir.path()));
     let rep = dir.path().join("rep");
     assert_eq!(png_size(&std::fs::read(rep.join("gemm.png")).unwrap()), (1000, 800));
     let svg = std::fs::read_to_string(rep.join("gemm.svg")).unwrap();
@@ -185,6 +188,8 @@ fn numerics_and_concurrency_experiments_get_their_sections() {
         "| b | ranks shared-locked | 2 | 10001 | 10001 | 0 |",
         "## pool: a task farm",
         "| p | square | 1000 |",
+        // A count of results reads as a count.
+        "| r | reproducible | 1 |",
     ] {
         assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
     }

@@ -44,7 +44,8 @@ fn cell(values: &Values, row: usize) -> String {
 pub fn render(table: &Table) -> String {
     let mut grid: Vec<Vec<String>> = vec![
         table.columns.iter().map(|c| c.name.to_string()).collect(),
-        table.columns.iter().map(|c| format!("[{}]", c.units)).collect(),
+        // The file keeps ASCII "us"; people read µs.
+        table.columns.iter().map(|c| format!("[{}]", if c.units == "us" { "µs" } else { &c.units })).collect(),
     ];
     for r in 0..table.rows() {
         grid.push(table.columns.iter().map(|c| cell(&c.values, r)).collect());

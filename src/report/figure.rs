@@ -5,6 +5,7 @@
 use super::axis::Axis;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::fmt::Display;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -44,8 +45,12 @@ pub fn chart<'a, DB: DrawingBackend>(
     (x, x_desc): (&Axis, &str),
     (y, y_desc): (&Axis, &str),
 ) -> Result<Chart<'a, DB>, String> {
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", title_size))
+    let mut builder = ChartBuilder::on(area);
+    // No caption where the figure titles its panels itself.
+    if !title.is_empty() {
+        builder.caption(title, ("sans-serif", title_size));
+    }
+    let mut chart = builder
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(70)
@@ -128,12 +133,127 @@ pub fn level<'a, DB: DrawingBackend + 'a>(
     label: String,
 ) -> Result<[(f64, f64); 2], String> {
     let line = [(x.low(), value), (x.high(), value)];
-    chart
-        .draw_series(DashedLineSeries::new(line, 8, 6, BLACK.stroke_width(1)))
-        .text()?
-        .label(label)
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
+    chart.draw_series(DashedLineSeries::new(line, 8, 6, BLACK.stroke_width(1))).text()?.label(label).legend(
+        |(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new([(0, 0), (7, 0)], BLACK)
+                + PathElement::new([(13, 0), (20, 0)], BLACK)
+        },
+    );
     Ok(line)
+}
+
+/// One line of a legend drawn beside a plot: its label, colour, and whether it is dashed.
+pub struct Entry {
+    pub label: String,
+    pub color: RGBAColor,
+    pub dashed: bool,
+}
+
+const LEGEND_FONT: u32 = 13;
+const LEGEND_ROW: u32 = 18;
+/// Swatch and gap before each label.
+const LEGEND_SWATCH: u32 = 32;
+
+/// How many columns and rows `entries` take in a legend `width` pixels wide on `area`'s backend.
+fn legend_grid<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[Entry],
+    width: u32,
+) -> Result<(u32, u32, u32), String> {
+    let font = ("sans-serif", LEGEND_FONT).into_font();
+    let mut widest = 0;
+    for e in entries {
+        widest = widest.max(area.estimate_text_size(&e.label, &font.clone().into()).text()?.0);
+    }
+    let column = widest + LEGEND_SWATCH + 16;
+    let columns = (width / column).clamp(1, entries.len().max(1) as u32);
+    Ok((columns, (entries.len() as u32).div_ceil(columns), column))
+}
+
+/// The height a legend of `entries` needs across the full width of `area`.
+pub fn legend_height<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> Result<u32, String> {
+    let (_, rows, _) = legend_grid(area, entries, area.dim_in_pixel().0)?;
+    Ok(rows * LEGEND_ROW + 12)
+}
+
+/// Draws `entries` as a legend filling `area`, beside or below its plot so that it covers no
+/// curve: in as many columns as the widest label allows, each swatch dashed where its line is.
+pub fn legend_in<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> Result<(), String> {
+    let (columns, _, column) = legend_grid(area, entries, area.dim_in_pixel().0)?;
+    let font = ("sans-serif", LEGEND_FONT).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    for (k, e) in entries.iter().enumerate() {
+        let (col, row) = (k as u32 % columns, k as u32 / columns);
+        let (x, y) = ((col * column + 8) as i32, (row * LEGEND_ROW + LEGEND_ROW / 2 + 6) as i32);
+        let style = e.color.stroke_width(2);
+        if e.dashed {
+            area.draw(&PathElement::new([(x, y), (x + 9, y)], style)).text()?;
+            area.draw(&PathElement::new([(x + 15, y), (x + 24, y)], style)).text()?;
+        } else {
+            area.draw(&PathElement::new([(x, y), (x + 24, y)], style)).text()?;
+        }
+        area.draw_text(&e.label, &font, (x + LEGEND_SWATCH as i32, y)).text()?;
+    }
+    Ok(())
+}
+
+/// Pixel box (left, top, right, bottom).
+type Box4 = (i32, i32, i32, i32);
+
+fn overlaps(a: Box4, b: Box4) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// Writes each of `points`' labels beside its marker where it overlaps no other label, no
+/// marker and no edge of the plot: first right, left, above or below the marker, then further
+/// up or down on either side with a leader line back to it. Markers at one place take turns.
+pub fn point_labels<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    points: &[(String, (f64, f64))],
+    size: u32,
+) -> Result<(), String> {
+    let font = ("sans-serif", size).into_font();
+    let markers: Vec<(i32, i32)> = points.iter().map(|p| chart.backend_coord(&p.1)).collect();
+    let area = chart.plotting_area();
+    let (xr, yr) = area.get_pixel_range();
+    let inside = |b: Box4| b.0 >= xr.start && b.2 <= xr.end && b.1 >= yr.start && b.3 <= yr.end;
+    let mut taken: Vec<Box4> = markers.iter().map(|&(x, y)| (x - 5, y - 5, x + 5, y + 5)).collect();
+    let mut placed = Vec::new();
+    for (k, (label, _)) in points.iter().enumerate() {
+        let (w, h) = area.estimate_text_size(label, &font.clone().into()).text()?;
+        let (w, h, (px, py)) = (w as i32, h as i32, markers[k]);
+        let mut candidates =
+            vec![(px + 7, py - h / 2), (px - 7 - w, py - h / 2), (px - w / 2, py - 7 - h), (px - w / 2, py + 7)];
+        for step in 1..=12 {
+            let shift = step * (h + 2);
+            for (x, y) in [(px + 14, py - h / 2 - shift), (px + 14, py - h / 2 + shift)] {
+                candidates.push((x, y));
+                candidates.push((x - 28 - w, y));
+            }
+        }
+        let boxed = |&(x, y): &(i32, i32)| (x, y, x + w, y + h);
+        let free = candidates.iter().find(|c| inside(boxed(c)) && !taken.iter().any(|&t| overlaps(t, boxed(c))));
+        // Nowhere free: the nearest place inside the plot, overlapping as little as there is.
+        let (x, y) = *free.or_else(|| candidates.iter().find(|c| inside(boxed(c)))).unwrap_or(&candidates[0]);
+        taken.push(boxed(&(x, y)));
+        placed.push((k, x - px, y - py, w, h));
+    }
+    for (k, dx, dy, w, h) in placed {
+        let coord = points[k].1;
+        // A leader from the marker to the nearer end of a label set apart from it.
+        let end = if dx > 0 { (dx, dy + h / 2) } else { (dx + w, dy + h / 2) };
+        let far = dy.abs() > h + 4;
+        let leader = PathElement::new(if far { vec![(0, 0), end] } else { vec![] }, BLACK.mix(0.4));
+        chart
+            .plotting_area()
+            .draw(
+                &(EmptyElement::at(coord)
+                    + leader
+                    + Text::new(points[k].0.clone(), (dx, dy), font.clone().color(&BLACK))),
+            )
+            .text()?;
+    }
+    Ok(())
 }
 
 /// Registers the font plotters uses as "sans-serif", once.

@@ -4,7 +4,7 @@
 
 use crate::report::document::Block;
 use crate::report::axis::{Axis, Unit};
-use crate::report::figure::{self, Figure, OrText};
+use crate::report::figure::{self, Entry, Figure, OrText};
 use crate::report::headline::{at, rows_where, Better, Headline};
 use crate::report::load::ResultsFile;
 use crate::model::hockney::Hockney;
@@ -54,22 +54,24 @@ fn log_log<DB: DrawingBackend>(
     if all.is_empty() {
         return area.titled(&format!("{title}: no data"), ("sans-serif", 18)).map(|_| ()).text();
     }
+    // The legend goes below the plot, where it covers no curve.
+    let entries: Vec<Entry> =
+        lines.iter().map(|l| Entry { label: l.label.clone(), color: l.color, dashed: l.dashed }).collect();
+    let height = area.dim_in_pixel().1;
+    let (plot, key) = area.split_vertically(height - figure::legend_height(area, &entries)?.min(height / 2));
     let x = Axis::log(all.iter().map(|p| p.0), Unit::Bytes);
     let y = Axis::log(all.iter().map(|p| p.1), y_unit);
-    let mut chart = figure::chart(area, title, 18, (&x, "message size"), (&y, y_desc))?;
+    let mut chart = figure::chart(&plot, title, 18, (&x, "message size"), (&y, y_desc))?;
     for line in lines {
         let (color, points) = (line.color, positive(&line.points));
-        let drawn = if line.dashed {
-            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, color.stroke_width(2))).text()?
+        if line.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2))).text()?;
         } else {
-            chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).text()?
-        };
-        drawn.label(&line.label).legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-        if !line.dashed {
+            chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).text()?;
             chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).text()?;
         }
     }
-    figure::legend(&mut chart, figure::legend_corner(&x, &y, all))
+    figure::legend_in(&key, &entries)
 }
 
 fn heat_map<DB: DrawingBackend>(
@@ -120,17 +122,20 @@ impl Figure for CommFigure {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
-        let panels = root.split_evenly((2, 2));
         let us = Unit::Time { seconds_per_unit: 1e-6 };
-        log_log(&panels[0], "Ping-pong latency (dashed: Hockney fit)", ("latency", us), &self.latency)?;
-        log_log(&panels[1], "Bandwidth (dashed: bi-directional)", ("bandwidth [MB/s]", Unit::Plain), &self.bandwidth)?;
-        log_log(&panels[2], "Collectives: slowest rank's time per call", ("time per call", us), &self.collectives)?;
+        let (upper, lower) = root.split_vertically(root.dim_in_pixel().1 / 2);
+        let (latency, bandwidth) = upper.split_horizontally(upper.dim_in_pixel().0 / 2);
+        log_log(&latency, "Ping-pong latency (dashed: Hockney fit)", ("latency", us), &self.latency)?;
+        log_log(&bandwidth, "Bandwidth (dashed: bi-directional)", ("bandwidth [MB/s]", Unit::Plain), &self.bandwidth)?;
+        let title = "Collectives: slowest rank's time per call";
+        // Without --all-pairs there is no matrix: the collectives take the whole lower half.
         match &self.matrix {
-            Some((title, n, values)) => heat_map(&panels[3], title, *n, values),
-            None => panels[3]
-                .titled("Latency between all pairs: run comm with --all-pairs", ("sans-serif", 18))
-                .map(|_| ())
-                .text(),
+            Some((matrix_title, n, values)) => {
+                let (collectives, matrix) = lower.split_horizontally(lower.dim_in_pixel().0 / 2);
+                log_log(&collectives, title, ("time per call", us), &self.collectives)?;
+                heat_map(&matrix, matrix_title, *n, values)
+            }
+            None => log_log(&lower, title, ("time per call", us), &self.collectives),
         }
     }
 }
@@ -187,7 +192,7 @@ fn summary(file: &ResultsFile, pairs: &[PairData]) -> Result<String, String> {
             .filter(|&i| p.bandwidth[i].is_finite())
             .max_by(|&a, &b| p.bandwidth[a].total_cmp(&p.bandwidth[b]));
         text += &format!(
-            "{}: {} in {} us; Hockney α = {} us, β = {} MB/s, n½ = {}",
+            "{}: {} in {} µs; Hockney α = {} µs, β = {} MB/s, n½ = {}",
             p.label.split(": ").nth(1).unwrap_or(&p.label),
             p.bytes.first().map_or(String::from("?"), |b| bytes(*b)),
             p.latency.first().map_or(String::from("?"), |t| num(*t)),
@@ -209,7 +214,7 @@ fn summary(file: &ResultsFile, pairs: &[PairData]) -> Result<String, String> {
         .iter()
         .filter_map(|op| {
             let last = (0..ops.len()).rev().find(|&i| ops[i] == *op)?;
-            Some(format!("{op} of {} in {} us", bytes(sizes[last]), num(time[last])))
+            Some(format!("{op} of {} in {} µs", bytes(sizes[last]), num(time[last])))
         })
         .collect();
     if !largest.is_empty() {
@@ -231,7 +236,7 @@ fn summary(file: &ResultsFile, pairs: &[PairData]) -> Result<String, String> {
 pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
     let mut fig = CommFigure { latency: Vec::new(), bandwidth: Vec::new(), collectives: Vec::new(), matrix: None };
     let mut summaries = Vec::new();
-    let mut color = 0;
+    let (mut color, mut collective_color) = (0, 0);
     for file in files {
         let pairs = pairs_of(file)?;
         for p in &pairs {
@@ -263,10 +268,12 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         );
         let mut names: Vec<&String> = ops.iter().filter(|o| *o != "barrier").collect();
         names.dedup();
-        for (k, op) in names.into_iter().enumerate() {
+        for op in names {
             let points = (0..ops.len()).filter(|&i| &ops[i] == op).map(|i| (bytes[i], time[i])).collect();
             let label = if files.len() > 1 { format!("{}: {op}", file.label) } else { op.clone() };
-            fig.collectives.push(Line { label, points, color: Palette99::pick(k).to_rgba(), dashed: false });
+            // A colour of its own per file and collective: no two lines share one.
+            fig.collectives.push(Line { label, points, color: Palette99::pick(collective_color).to_rgba(), dashed: false });
+            collective_color += 1;
         }
         if fig.matrix.is_none() {
             if let Some((n, _, values)) = file.group("comm")?.matrices.get("latency_matrix") {

@@ -71,7 +71,8 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
             m.column(file, "reduce/methods", "median_cost_vs_plain")?,
         );
         for i in 0..mm.len() {
-            rows.push(vec![file.label.clone(), mm[i].clone(), num(distinct[i]), num(worst[i]), num(cost[i])]);
+            // A count reads as one: "1", not "1.000".
+            rows.push(vec![file.label.clone(), mm[i].clone(), format!("{:.0}", distinct[i]), num(worst[i]), num(cost[i])]);
         }
         let points = ranks.iter().zip(threads).collect::<Vec<_>>().len() / mm.len().max(1);
         lines.push(format!(

@@ -4,7 +4,7 @@
 use crate::output::console::format_number as num;
 use crate::report::axis::{Axis, Unit};
 use crate::report::document::Block;
-use crate::report::figure::{self, Figure, OrText};
+use crate::report::figure::{self, Entry, Figure, OrText};
 use crate::report::headline::{at, rows_where, Better, Headline};
 use crate::report::load::ResultsFile;
 use plotters::coord::Shift;
@@ -21,26 +21,25 @@ struct RooflineFigure {
 }
 
 impl Figure for RooflineFigure {
+    const SIZE: (u32, u32) = (1250, 800);
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).text()?;
+        let area = root
+            .titled("Roofline of one core: peaks (flat), bandwidth per level (rising), kernels (points)", ("sans-serif", 20))
+            .text()?;
+        // The legend stands beside the plot, where it covers no roof and no label.
+        let (plot, key) = area.split_horizontally(area.dim_in_pixel().0 - 260);
         let top = self.peaks.iter().map(|p| p.1).fold(0.0, f64::max);
         let intensities = || self.points.iter().map(|p| p.1);
         let x = Axis::log(intensities().chain([0.05, 4.0 * top / self.bandwidths.iter().map(|b| b.1).fold(f64::INFINITY, f64::min)]), Unit::Plain);
         let y = Axis::log(self.points.iter().map(|p| p.2).chain(self.peaks.iter().map(|p| p.1)), Unit::Plain);
-        let mut chart = figure::chart(
-            root,
-            "Roofline of one core: peaks (flat), bandwidth per level (rising), kernels (points)",
-            20,
-            (&x, "arithmetic intensity [flop/B]"),
-            (&y, "GFLOP/s"),
-        )?;
+        let mut chart = figure::chart(&plot, "", 20, (&x, "arithmetic intensity [flop/B]"), (&y, "GFLOP/s"))?;
+        let mut entries = Vec::new();
         for (i, (name, gflops)) in self.peaks.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
-            chart
-                .draw_series(LineSeries::new([(x.low(), *gflops), (x.high(), *gflops)], color.stroke_width(2)))
-                .text()?
-                .label(format!("{name}: {} GFLOP/s", num(*gflops)))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart.draw_series(LineSeries::new([(x.low(), *gflops), (x.high(), *gflops)], color.stroke_width(2))).text()?;
+            entries.push(Entry { label: format!("{name}: {} GFLOP/s", num(*gflops)), color, dashed: false });
         }
         for (i, (name, gbps)) in self.bandwidths.iter().enumerate() {
             let color = Palette99::pick(i + self.peaks.len()).to_rgba();
@@ -48,20 +47,15 @@ impl Figure for RooflineFigure {
             let end = (top / gbps).min(x.high());
             chart
                 .draw_series(DashedLineSeries::new([(x.low(), gbps * x.low()), (end, gbps * end)], 6, 4, color.stroke_width(2)))
-                .text()?
-                .label(format!("{name}: {} GB/s", num(*gbps)))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+                .text()?;
+            entries.push(Entry { label: format!("{name}: {} GB/s", num(*gbps)), color, dashed: true });
         }
         // A kernel with no memory traffic (amdahl spin) stands at the right edge.
         let at = |p: &(String, f64, f64)| (p.1.min(x.high()), p.2);
         chart.draw_series(self.points.iter().map(|p| Circle::new(at(p), 4, BLACK.filled()))).text()?;
-        chart
-            .draw_series(
-                self.points.iter().map(|p| Text::new(p.0.clone(), at(p), ("sans-serif", 11).into_font().color(&BLACK))),
-            )
-            .text()?;
-        let corner = figure::legend_corner(&x, &y, self.points.iter().map(at));
-        figure::legend(&mut chart, corner)
+        let labels: Vec<(String, (f64, f64))> = self.points.iter().map(|p| (p.0.clone(), at(p))).collect();
+        figure::point_labels(&mut chart, &labels, 11)?;
+        figure::legend_in(&key.margin(40, 0, 0, 0), &entries)
     }
 }
 
