@@ -66,6 +66,28 @@ fn one_core_ceilings_and_every_kernel_under_them() {
     assert_eq!(levels.last().map(String::as_str), Some("DRAM"));
     check_levels(&file);
 
+    // Every ceiling says how steady its repetitions were, and the words name each one still
+    // above 5 % after its batches.
+    let memory = file.group("roofline/memory").unwrap();
+    let stability = memory.attr("stability").unwrap().read_scalar::<hdf5::types::VarLenUnicode>().unwrap().to_string();
+    assert!(stability.starts_with("Stability: the repetitions of a peak spread at most "), "{stability}");
+    let kernel = strings(&file.dataset("roofline/memory/kernel").unwrap());
+    let mscope = strings(&file.dataset("roofline/memory/scope").unwrap());
+    for (table, names) in [
+        (
+            "compute",
+            (0..units.len()).map(|i| format!("{} {} {}", units[i], precision[i], scope[i])).collect::<Vec<_>>(),
+        ),
+        ("memory", (0..levels.len()).map(|i| format!("{} {} {}", levels[i], kernel[i], mscope[i])).collect()),
+    ] {
+        let spread = column::<f64>(&file, &format!("roofline/{table}/spread"));
+        assert_eq!(spread.len(), names.len());
+        for (name, x) in names.iter().zip(&spread) {
+            assert!((0.0..1.0).contains(x), "{table}: {name}: spread {x}");
+            assert_eq!(*x > 0.05, stability.contains(&format!("{name} {:.1} %", 100.0 * x)), "{name} {x}: {stability}");
+        }
+    }
+
     let kernels = strings(&file.dataset("roofline/kernel").unwrap());
     for k in [
         "dot",

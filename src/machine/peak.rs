@@ -4,6 +4,7 @@
 //! execute wide vectors in halves: on Zen 4 it said 115 GFLOP/s where the core does 58.7.
 
 use crate::kernels::peak::{self, Precision, Unit};
+use crate::model::stats::in_batches;
 use std::time::Instant;
 
 /// One measured peak.
@@ -14,6 +15,8 @@ pub struct Peak {
     /// GFLOP/s of one core (with `threads` busy: the aggregate divided by them).
     pub gflops: f64,
     pub threads: usize,
+    /// (best − worst) / best of the last batch of repetitions (the widest over threads).
+    pub spread: f64,
 }
 
 impl Peak {
@@ -76,29 +79,37 @@ pub fn measure(
     pool: Option<&rayon::ThreadPool>,
 ) -> Result<Peak, String> {
     let steps = calibrate(unit, precision, 0.02)?;
-    let one_thread = || -> Result<f64, String> {
+    // Best rate and spread; batches twice as long where the repetitions disagree.
+    let one_thread = || -> Result<(f64, f64), String> {
         check(unit, precision, steps)?;
-        let mut best = 0.0f64;
-        for done in 0..repeats {
+        let mut done = 0;
+        let batches = in_batches::<String>(repeats, |scale| {
             // A stop signal ends the repetitions early (after the first).
             if done > 0 && crate::run::signals::received().is_some() {
-                break;
+                return Ok(None);
             }
+            done += 1;
+            let steps = (steps * scale).min(peak::MAX_STEPS);
             let t = Instant::now();
             check(unit, precision, steps)?;
-            best = best.max(unit.flops(precision, steps) / t.elapsed().as_secs_f64() / 1e9);
-        }
-        Ok(best)
+            Ok(Some(t.elapsed().as_secs_f64() / steps as f64))
+        })?
+        .expect("one repetition always runs");
+        Ok((unit.flops(precision, 1) / batches.summary.min / 1e9, batches.spread()))
     };
-    let (gflops, threads) = match pool {
+    let (gflops, threads, spread) = match pool {
         Some(pool) => {
-            let rates: Vec<Result<f64, String>> = pool.broadcast(|_| one_thread());
-            let rates: Vec<f64> = rates.into_iter().collect::<Result<_, _>>()?;
-            (rates.iter().sum::<f64>() / rates.len() as f64, rates.len())
+            let rates: Vec<Result<(f64, f64), String>> = pool.broadcast(|_| one_thread());
+            let rates: Vec<(f64, f64)> = rates.into_iter().collect::<Result<_, _>>()?;
+            let mean = rates.iter().map(|r| r.0).sum::<f64>() / rates.len() as f64;
+            (mean, rates.len(), rates.iter().map(|r| r.1).fold(0.0, f64::max))
         }
-        None => (one_thread()?, 1),
+        None => {
+            let (gflops, spread) = one_thread()?;
+            (gflops, 1, spread)
+        }
     };
-    Ok(Peak { unit, precision, gflops, threads })
+    Ok(Peak { unit, precision, gflops, threads, spread })
 }
 
 /// The peak a core's f64 code can reach, for gemm's fraction of peak: the widest unit, one

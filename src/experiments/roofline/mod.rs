@@ -17,7 +17,7 @@ use crate::kernels::{gemm, stream};
 use crate::machine::peak::{measure, Peak};
 use crate::machine::topology::Topology;
 use crate::model::roofline::{bound, ridge, Ceiling};
-use crate::model::stats::Summary;
+use crate::model::stats::{in_batches, Batches, STABLE_SPREAD};
 use crate::output::console;
 use crate::output::schema::{field, Group};
 use crate::output::{AttrValue, Recorder, Results, Table, Values};
@@ -76,6 +76,11 @@ impl Experiment for Roofline {
                     "1",
                     "what set the roof: `peak kernel`, or a kernel that beat it twice on a busy machine (named, with the peak kernel's rate)",
                 ),
+                field(
+                    "spread",
+                    "1",
+                    "(best − worst) / best of the peak kernel's last batch of repetitions: batches run twice as long while it exceeds 0.05, at most 3 (the widest over threads)",
+                ),
             ],
             attributes: &[],
         },
@@ -107,8 +112,13 @@ impl Experiment for Roofline {
                 field("scope", "1", "`core` (rank 0, one thread) or `node` (every thread of every rank on rank 0's node)"),
                 field("bytes", "B", "working set (per core; the node's total for `node`)"),
                 field("gbps", "GB/s", "best repetition"),
+                field(
+                    "spread",
+                    "1",
+                    "(best − worst) / best of its last batch of repetitions: batches run twice as long while it exceeds 0.05, at most 3 (`node`: one batch)",
+                ),
             ],
-            attributes: &[],
+            attributes: &[field("stability", "", "the widest spreads of the ceilings, in words, and any still above 0.05")],
         },
     ];
 
@@ -155,6 +165,8 @@ struct MemoryRow {
     scope: &'static str,
     bytes: u64,
     gbps: f64,
+    /// (best − worst) / best of the repetitions behind `gbps`.
+    spread: f64,
 }
 
 struct Point {
@@ -231,25 +243,26 @@ fn stopping() -> bool {
     crate::run::signals::received().is_some()
 }
 
-/// Times `f` `repeats` times after one untimed call, each timing at least 5 ms of calls. A stop
-/// signal ends the repetitions early: the run is then marked incomplete, and `None` says it
-/// came before the first.
-fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> Option<(Summary, T)> {
+/// Times `f` `repeats` times after one untimed call, each timing at least 5 ms of calls, in
+/// batches twice as long while the repetitions spread more than 5 % (`stats::in_batches`): the
+/// last batch's time per call. A stop signal ends the repetitions early: the run is then marked
+/// incomplete, and `None` says it came before the first.
+fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> Option<(Batches, T)> {
     let t0 = mpi::time();
     let mut last = f();
     let calls = (0.005 / (mpi::time() - t0).max(1e-7)).ceil().max(1.0) as usize;
-    let mut times = Vec::with_capacity(repeats);
-    for _ in 0..repeats {
+    let batches = in_batches::<()>(repeats, |scale| {
         if stopping() {
-            break;
+            return Ok(None);
         }
+        let calls = calls * scale as usize;
         let t = mpi::time();
         for _ in 0..calls {
             last = black_box(f());
         }
-        times.push((mpi::time() - t) / calls as f64);
-    }
-    Some((Summary::of(&times)?, last))
+        Ok(Some((mpi::time() - t) / calls as f64))
+    });
+    Some((batches.ok()??, last))
 }
 
 /// STREAM's triad on fresh arrays of `n` elements: b = 1, c = 2, s = 3, so every a is 7.
@@ -295,7 +308,7 @@ fn vector_point<T: simd::Real>(
     bytes: u64,
     repeats: usize,
     isa: Isa,
-) -> Result<Option<(f64, f64)>, String> {
+) -> Result<Option<(f64, f64, f64)>, String> {
     let size = std::mem::size_of::<T>();
     let n = (bytes as usize / (kernel.arrays() * size)).max(16);
     let Some((x, y)) = simd::operands::<T>(kernel, n, stopping) else { return Ok(None) };
@@ -328,11 +341,12 @@ fn vector_point<T: simd::Real>(
     }
     let flops = kernel.flops() * n as f64;
     let moved = (kernel.arrays() * size * n) as f64;
-    Ok(Some((flops / time.median / 1e9, moved / time.min / 1e9)))
+    Ok(Some((flops / time.summary.median / 1e9, moved / time.summary.min / 1e9, time.spread())))
 }
 
-/// An amdahl kernel's point: name, intensity, median GFLOP/s, best GB/s where it moves memory.
-type AmdahlPoint = (String, f64, f64, Option<f64>);
+/// An amdahl kernel's point: name, intensity, median GFLOP/s, best GB/s and its spread where it
+/// moves memory.
+type AmdahlPoint = (String, f64, f64, Option<(f64, f64)>);
 
 /// amdahl's two kernels on one core: spin (multiply-add chains in registers: no memory traffic,
 /// an intensity without bound) and stream (STREAM's triad over `dram` bytes). Each checked as
@@ -351,7 +365,7 @@ fn amdahl_points(dram: u64, repeats: usize) -> Result<Vec<AmdahlPoint>, String> 
     let iterations = 2000;
     split_check("spin", &Spin, iterations)?;
     let Some((time, _)) = timed(repeats, || Spin.run(0, 0..iterations)) else { return Ok(Vec::new()) };
-    let spin = Spin::FLOPS_PER_ITERATION as f64 * iterations as f64 / time.median / 1e9;
+    let spin = Spin::FLOPS_PER_ITERATION as f64 * iterations as f64 / time.summary.median / 1e9;
     if stopping() {
         return Ok(Vec::new());
     }
@@ -363,12 +377,12 @@ fn amdahl_points(dram: u64, repeats: usize) -> Result<Vec<AmdahlPoint>, String> 
     let blocks = stream::Triad::elements_for(dram) as u64 / stream::BLOCK as u64;
     split_check("stream", &triad, blocks)?;
     let Some((time, _)) = timed(repeats, || triad.run(0, 0..blocks)) else { return Ok(Vec::new()) };
-    let stream_gflops = 2.0 * (blocks as usize * stream::BLOCK) as f64 / time.median / 1e9;
+    let stream_gflops = 2.0 * (blocks as usize * stream::BLOCK) as f64 / time.summary.median / 1e9;
     let bytes_per_flop = stream::BYTES_PER_ITERATION as f64 / (2 * stream::BLOCK) as f64;
-    let stream_gbps = (stream::BYTES_PER_ITERATION * blocks) as f64 / time.min / 1e9;
+    let stream_gbps = (stream::BYTES_PER_ITERATION * blocks) as f64 / time.summary.min / 1e9;
     Ok(vec![
         ("amdahl spin".into(), f64::INFINITY, spin, None),
-        ("amdahl stream".into(), 1.0 / bytes_per_flop, stream_gflops, Some(stream_gbps)),
+        ("amdahl stream".into(), 1.0 / bytes_per_flop, stream_gflops, Some((stream_gbps, time.spread()))),
     ])
 }
 
@@ -395,7 +409,7 @@ fn gemm_points(n: usize, repeats: usize) -> Result<Vec<(String, f64)>, String> {
             crate::machine::blas::set_threads(previous);
             return Err(format!("{name} at n = {n}: scaled residual {residual:e}, above HPL's 16"));
         }
-        rows.push((name.to_string(), gemm::flops(n) / time.median / 1e9));
+        rows.push((name.to_string(), gemm::flops(n) / time.summary.median / 1e9));
     }
     crate::machine::blas::set_threads(previous);
     Ok(rows)
@@ -473,38 +487,45 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
     let mut points = Vec::new();
     let one_core: Result<(), String> = if ctx.is_root() {
         levels.iter().take_while(|_| !stopping()).try_for_each(|(level, bytes)| {
-            let Some((gflops, gbps)) = vector_point::<f64>(Kernel::Sum, *bytes, args.repeats, isa)? else {
+            let Some((gflops, gbps, spread)) = vector_point::<f64>(Kernel::Sum, *bytes, args.repeats, isa)? else {
                 return Ok(());
             };
-            memory.push(MemoryRow { level: level.clone(), kernel: "read".into(), scope: "core", bytes: *bytes, gbps });
+            memory.push(MemoryRow { level: level.clone(), kernel: "read".into(), scope: "core", bytes: *bytes, gbps, spread });
             points.push((Kernel::Sum.name().to_string(), level.clone(), *bytes, Kernel::Sum.flops() / 8.0, gflops, widest, Precision::F64));
             // A stop is looked at between kernels too, and while each fills its arrays: at DRAM
             // sizes each kernel takes tenths of a second.
             let Some(mut triad) = Triad::until_stopped((*bytes as usize / 24).max(16)) else { return Ok(()) };
             let Some((time, ())) = timed(args.repeats, || triad.run()) else { return Ok(()) };
             triad.check(level)?;
-            memory.push(MemoryRow { level: level.clone(), kernel: "triad".into(), scope: "core", bytes: *bytes, gbps: triad.bytes() / time.min / 1e9 });
+            memory.push(MemoryRow {
+                level: level.clone(),
+                kernel: "triad".into(),
+                scope: "core",
+                bytes: *bytes,
+                gbps: triad.bytes() / time.summary.min / 1e9,
+                spread: time.spread(),
+            });
             // STREAM's kernels run at the widest vector the CPU has (kernels::stream).
-            let rate = 2.0 * triad.a.len() as f64 / time.median / 1e9;
+            let rate = 2.0 * triad.a.len() as f64 / time.summary.median / 1e9;
             points.push(("triad".into(), level.clone(), *bytes, 2.0 / 24.0, rate, widest, Precision::F64));
             // Every kernel's own bandwidth joins the level's candidates for its ceiling, so that no
             // kernel lands above the roof of its level (two streams outrun one).
             for kernel in [Kernel::Dot, Kernel::Axpy] {
-                let Some((gflops, gbps)) = vector_point::<f64>(kernel, *bytes, args.repeats, isa)? else {
+                let Some((gflops, gbps, spread)) = vector_point::<f64>(kernel, *bytes, args.repeats, isa)? else {
                     return Ok(());
                 };
-                memory.push(MemoryRow { level: level.clone(), kernel: kernel.name().into(), scope: "core", bytes: *bytes, gbps });
+                memory.push(MemoryRow { level: level.clone(), kernel: kernel.name().into(), scope: "core", bytes: *bytes, gbps, spread });
                 let intensity = kernel.flops() / (8 * kernel.arrays()) as f64;
                 points.push((kernel.name().into(), level.clone(), *bytes, intensity, gflops, widest, Precision::F64));
             }
             // f32: twice the numbers per byte, twice the lanes.
             for kernel in Kernel::ALL {
-                let Some((gflops, gbps)) = vector_point::<f32>(kernel, *bytes, args.repeats, isa)? else {
+                let Some((gflops, gbps, spread)) = vector_point::<f32>(kernel, *bytes, args.repeats, isa)? else {
                     return Ok(());
                 };
                 let intensity = kernel.flops() / (4 * kernel.arrays()) as f64;
                 let name = format!("{} f32", kernel.name());
-                memory.push(MemoryRow { level: level.clone(), kernel: name.clone(), scope: "core", bytes: *bytes, gbps });
+                memory.push(MemoryRow { level: level.clone(), kernel: name.clone(), scope: "core", bytes: *bytes, gbps, spread });
                 points.push((name, level.clone(), *bytes, intensity, gflops, widest, Precision::F32));
             }
             Ok(())
@@ -517,7 +538,7 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
     // Cut short by a stop, they are never run: the first look of the loop below sees it.
     let mut triads: Vec<std::sync::Mutex<Triad>> =
         (0..ctx.threads).map_while(|_| Triad::until_stopped(per_thread)).map(std::sync::Mutex::new).collect();
-    let mut best = f64::INFINITY;
+    let mut times = Vec::new();
     let mut ran = 0;
     for rep in 0..=args.repeats {
         // World-wide, so that every rank leaves after the same repetition.
@@ -531,7 +552,7 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
         ctx.node.all_reduce_into(&(mpi::time() - t0), &mut slowest, SystemOperation::max());
         ran += 1;
         if rep > 0 {
-            best = best.min(slowest);
+            times.push(slowest);
         }
     }
     // Arrays a stop left untouched are no answer to check; a node figure needs a timed repetition.
@@ -540,14 +561,15 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
             triads.iter_mut().try_for_each(|t| t.get_mut().expect("not poisoned").check("DRAM, every thread"));
         ctx.agree(checked.map_err(Failure::failed))?;
     }
-    if ctx.is_root() && ran > 1 {
+    if let (true, Some(time)) = (ctx.is_root(), crate::model::stats::Summary::of(&times)) {
         let node_bytes = 24.0 * (per_thread * ctx.threads * ctx.node.size() as usize) as f64;
         memory.push(MemoryRow {
             level: "DRAM".into(),
             kernel: "triad".into(),
             scope: "node",
             bytes: node_bytes as u64,
-            gbps: node_bytes / best / 1e9,
+            gbps: node_bytes / time.min / 1e9,
+            spread: (time.max - time.min) / time.max,
         });
     }
     drop(triads);
@@ -575,8 +597,8 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
         let level = if intensity.is_finite() { "DRAM" } else { "registers" };
         let bytes = if intensity.is_finite() { dram } else { 0 };
         // Its own bandwidth joins DRAM's candidates, as every placed kernel's does.
-        if let Some(gbps) = gbps {
-            memory.push(MemoryRow { level: level.into(), kernel: name.clone(), scope: "core", bytes, gbps });
+        if let Some((gbps, spread)) = gbps {
+            memory.push(MemoryRow { level: level.into(), kernel: name.clone(), scope: "core", bytes, gbps, spread });
         }
         points.push((name, level.into(), bytes, intensity, gflops, Unit::Scalar, Precision::F64));
     }
@@ -599,6 +621,9 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
             };
             if compute[i].gflops < p.gflops {
                 let again = measure(q.5, q.6, 2 * args.repeats, None).map_err(Failure::failed)?;
+                if again.gflops > compute[i].gflops {
+                    compute[i].peak.spread = again.spread;
+                }
                 compute[i].gflops = compute[i].gflops.max(again.gflops);
             }
             if compute[i].gflops < p.gflops {
@@ -644,6 +669,7 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
         println!("{}", levels_sentence(&level_rows, left_out));
         print!("{}", console::render(&tables[1]));
         print!("{}", console::render(&tables[2]));
+        println!("{}", stability(&compute, &memory));
         print!("{}", console::render(t));
         let peak = compute
             .iter()
@@ -760,13 +786,16 @@ fn tables(
         .column("chains", "1", Values::U64(compute.iter().map(|r| r.peak.unit.chains()).collect()))
         .column("lanes", "1", Values::U64(compute.iter().map(|r| r.peak.unit.lanes(r.peak.precision)).collect()))
         .column("ghz_equivalent", "GHz", Values::F64(compute.iter().map(|r| r.peak.ghz_equivalent()).collect()))
-        .column("peak_source", "1", Values::Str(compute.iter().map(|r| r.source.clone()).collect()));
+        .column("peak_source", "1", Values::Str(compute.iter().map(|r| r.source.clone()).collect()))
+        .column("spread", "1", Values::F64(compute.iter().map(|r| r.peak.spread).collect()));
     let mut m = Table::new("roofline/memory");
     m.column("level", "1", Values::Str(memory.iter().map(|r| r.level.clone()).collect()))
         .column("kernel", "1", Values::Str(memory.iter().map(|r| r.kernel.clone()).collect()))
         .column("scope", "1", Values::Str(memory.iter().map(|r| r.scope.to_string()).collect()))
         .column("bytes", "B", Values::U64(memory.iter().map(|r| r.bytes).collect()))
-        .column("gbps", "GB/s", Values::F64(memory.iter().map(|r| r.gbps).collect()));
+        .column("gbps", "GB/s", Values::F64(memory.iter().map(|r| r.gbps).collect()))
+        .column("spread", "1", Values::F64(memory.iter().map(|r| r.spread).collect()));
+    m.attr("stability", AttrValue::Str(stability(compute, memory)));
     let mut l = Table::new("roofline/levels");
     l.column("level", "1", Values::Str(levels.iter().map(|l| l.name.clone()).collect()))
         .column("bytes", "B", Values::U64(levels.iter().map(|l| l.bytes).collect()))
@@ -775,6 +804,34 @@ fn tables(
         .column("agrees", "1", Values::U64(levels.iter().map(|l| u64::from(agrees(l))).collect()));
     l.attr("sweep_bytes", AttrValue::U64(sweep)).attr("sentence", AttrValue::Str(levels_sentence(levels, left_out)));
     vec![p, c, m, l]
+}
+
+/// How steady the ceilings were: the widest spread of the peaks and of the bandwidths, and
+/// every one still above `STABLE_SPREAD` after its batches.
+fn stability(compute: &[ComputeRow], memory: &[MemoryRow]) -> String {
+    let percent = |x: f64| format!("{:.1}", 100.0 * x);
+    let peaks = compute.iter().map(|c| (format!("{} {} {}", c.peak.unit.name(), c.peak.precision.name(), c.scope), c.peak.spread));
+    let bandwidths = memory.iter().map(|m| (format!("{} {} {}", m.level, m.kernel, m.scope), m.spread));
+    let widest = |rows: Vec<(String, f64)>| {
+        rows.into_iter().filter(|r| r.1.is_finite()).max_by(|a, b| a.1.total_cmp(&b.1)).map_or("-".to_string(), |(name, x)| format!("{} % ({name})", percent(x)))
+    };
+    let unsteady: Vec<String> = peaks
+        .clone()
+        .chain(bandwidths.clone())
+        .filter(|r| r.1 > STABLE_SPREAD)
+        .map(|(name, x)| format!("{name} {} %", percent(x)))
+        .collect();
+    let mut text = format!(
+        "Stability: the repetitions of a peak spread at most {}, of a bandwidth at most {}; where a spread passed {} %, they ran again, twice as long, up to {} batches.",
+        widest(peaks.collect()),
+        widest(bandwidths.collect()),
+        percent(STABLE_SPREAD),
+        crate::model::stats::MAX_BATCHES
+    );
+    if !unsteady.is_empty() {
+        text += &format!(" Still above it: {}: on this machine, read those figures as that uncertain.", unsteady.join(", "));
+    }
+    text
 }
 
 fn lesson(points: &[Point]) -> String {
