@@ -3,8 +3,11 @@
 //! wait for all of it. A paced loop runs its iterations in chunks and, between two chunks, the
 //! ranks taking part (a pair, a communicator) agree on their stop flags and on how long the
 //! chunk took, so every rank takes the same next chunk and all leave at the same iteration.
-//! Each chunk is sized from the pace measured so far to last about half of `LOOK_EVERY_S`: on
-//! a fast network a whole timed loop is one chunk, with nothing inside it but the work.
+//! Each chunk is sized from the pace measured so far to last about half of `LOOK_EVERY_S`, and
+//! is at most twice the one before: a pace measured over a chunk shorter than the scheduler's
+//! time slice can be far too fast on a loaded machine (both ranks happened to run at once), and
+//! a chunk sized from it alone ran for minutes. On a fast network chunks double from the warm-up
+//! on, so a timed loop holds a few looks (each outside the time it reports).
 
 use mpi::collective::SystemOperation;
 use mpi::topology::{Communicator, SimpleCommunicator};
@@ -22,24 +25,27 @@ pub type Agree<'a> = dyn FnMut(i32, f64) -> (i32, f64) + 'a;
 pub struct Pacer {
     /// Seconds per iteration, as the slowest rank measured the last chunk; None before any.
     per_iteration: Option<f64>,
+    /// Iterations of the last chunk (0 before any).
+    last: usize,
     /// MPI_Wtime; the unit tests, which run without MPI, give another clock.
     clock: fn() -> f64,
 }
 
 impl Default for Pacer {
     fn default() -> Pacer {
-        Pacer { per_iteration: None, clock: mpi::time }
+        Pacer { per_iteration: None, last: 0, clock: mpi::time }
     }
 }
 
 impl Pacer {
     /// How many iterations the next chunk runs, of `left`.
     fn chunk(&self, left: usize) -> usize {
-        match self.per_iteration {
+        let paced = match self.per_iteration {
             None => 1,
-            Some(p) if p > 0.0 => ((LOOK_EVERY_S / 2.0 / p) as usize).clamp(1, left),
-            Some(_) => left,
-        }
+            Some(p) if p > 0.0 => (LOOK_EVERY_S / 2.0 / p) as usize,
+            Some(_) => usize::MAX,
+        };
+        paced.min(2 * self.last.max(1)).clamp(1, left)
     }
 
     /// Runs `body(i)` for i in 0..count, looking at the stop flag with `agree` after each
@@ -55,6 +61,7 @@ impl Pacer {
             done += chunk;
             let (signal, slowest) = agree(crate::run::signals::received().unwrap_or(0), took);
             self.per_iteration = Some(slowest / chunk as f64);
+            self.last = chunk;
             if signal != 0 {
                 return Err(signal);
             }
@@ -94,27 +101,45 @@ mod tests {
         START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
     }
 
-    fn pacer(per_iteration: Option<f64>) -> Pacer {
-        Pacer { per_iteration, clock }
+    fn pacer(per_iteration: Option<f64>, last: usize) -> Pacer {
+        Pacer { per_iteration, last, clock }
     }
 
     #[test]
     fn chunks_last_about_half_a_look_at_the_measured_pace() {
-        let mut p = pacer(None);
-        assert_eq!(p.chunk(10_000), 1, "the first chunk measures the pace");
-        p.per_iteration = Some(4e-3); // 4 ms a message: a slow network
-        assert_eq!(p.chunk(10_000), 62);
-        p.per_iteration = Some(0.25e-6); // a fast one: the whole loop at once
-        assert_eq!(p.chunk(10_000), 10_000);
-        p.per_iteration = Some(10.0); // slower than a look: one at a time
-        assert_eq!(p.chunk(10_000), 1);
+        assert_eq!(pacer(None, 0).chunk(10_000), 1, "the first chunk measures the pace");
+        // 4 ms a message: a slow network.
+        assert_eq!(pacer(Some(4e-3), 1000).chunk(10_000), 62);
+        // A fast one: the rest of the loop at once, once chunks have grown to it.
+        assert_eq!(pacer(Some(0.25e-6), 8192).chunk(10_000), 10_000);
+        // Slower than a look: one at a time.
+        assert_eq!(pacer(Some(10.0), 1).chunk(10_000), 1);
+    }
+
+    #[test]
+    fn a_chunk_is_at_most_twice_the_one_before() {
+        // A first iteration that looked fast (both ranks on a core at that moment) does not
+        // send the loop into 10 000 iterations that a loaded machine runs at 4 ms each.
+        let mut p = pacer(None, 0);
+        let mut sizes = Vec::new();
+        let mut calm = |s: i32, _: f64| (s, 1e-6);
+        let mut body = |_: usize| {};
+        let mut left = 10_000;
+        while left > 0 {
+            let chunk = p.chunk(left);
+            sizes.push(chunk);
+            p.run(chunk, &mut calm, &mut body).unwrap();
+            left -= chunk;
+        }
+        assert_eq!(&sizes[..6], [1, 2, 4, 8, 16, 32]);
+        assert!(sizes.windows(2).all(|w| w[1] <= 2 * w[0]), "{sizes:?}");
     }
 
     #[test]
     fn every_iteration_runs_once_and_a_stop_ends_the_loop_between_chunks() {
         let mut seen = Vec::new();
         let mut calm = |s: i32, t: f64| (s, t);
-        let mut p = pacer(None);
+        let mut p = pacer(None, 0);
         p.run(5, &mut calm, &mut |i| seen.push(i)).unwrap();
         assert_eq!(seen, [0, 1, 2, 3, 4]);
         let mut looks = 0;
@@ -124,7 +149,7 @@ mod tests {
             (if looks == 2 { 15 } else { 0 }, LOOK_EVERY_S / 2.0)
         };
         let mut n = 0;
-        let mut p = pacer(Some(LOOK_EVERY_S / 6.0)); // chunks of 3
+        let mut p = pacer(Some(LOOK_EVERY_S / 6.0), 3); // chunks of 3
         assert_eq!(p.run(100, &mut stop_at_second_look, &mut |_| n += 1), Err(15));
         assert_eq!(n, 6, "stopped after the second chunk");
     }
