@@ -189,10 +189,11 @@ fn every_experiment_keeps_its_completed_points_through_the_launchers_stop_sequen
     // kill (Open MPI 4.1: SIGCONT, 1 s, SIGTERM to the ranks, 1 s, SIGKILL). How soon after the
     // signal each experiment writes its file is the stop benchmark's number
     // (scripts/bench-stop.sh); here, that it was written before the launcher's SIGKILL.
-    let cases: [(usize, f64, &[&str]); 14] = [
+    let cases: [(usize, f64, &[&str]); 15] = [
         (2, 1.0, &["comm", "--max-bytes", "4M", "--repeats", "10"]),
         (1, 1.0, &["stream", "--bytes", "512M", "--repeats", "40", "--threads", "2"]),
         (1, 1.0, &["memlat", "--max-bytes", "64M", "--accesses", "20000000"]),
+        (2, 1.0, &["randomaccess", "--table-bytes", "512M", "--time-bound", "30s"]),
         (1, 1.0, &["falseshare", "--threads", "2", "--iters", "400000000", "--repeats", "2"]),
         (1, 1.0, &["countdown", "--n", "2000000000", "--threads", "2"]),
         (1, 1.0, &["bank", "--delay-us", "20000", "--transfers", "50", "--repeats", "2"]),

@@ -239,12 +239,13 @@ fn check_figure(path: &Path) -> usize {
 
 #[test]
 fn every_figure_reads_correctly_on_one_and_on_several_ranks() {
-    let runs: [(usize, &[&str]); 12] = [
+    let runs: [(usize, &[&str]); 13] = [
         (1, &["amdahl", "--kernel", "sleep", "--work", "0.2", "--repeats", "1", "--threads", "4"]),
         (4, &["amdahl", "--kernel", "sleep", "--work", "0.3", "--repeats", "1", "--ranks", "1,2,3,4"]),
         (2, &["comm", "--max-bytes", "64K", "--iters", "20", "--warmup", "2", "--repeats", "2", "--all-pairs"]),
         (3, &["comm", "--max-bytes", "4K", "--iters", "20", "--warmup", "2", "--repeats", "2"]),
         (1, &["memlat", "--max-bytes", "1M", "--accesses", "20000"]),
+        (2, &["randomaccess", "--table-bytes", "1M", "--sweep-seconds", "0.02"]),
         (1, &["stream", "--bytes", "3M", "--repeats", "3", "--threads", "2"]),
         (2, &["stream", "--bytes", "3M", "--repeats", "3", "--threads", "1"]),
         (1, &["gemm", "--n", "64,128", "--repeats", "1"]),
@@ -275,11 +276,13 @@ fn every_figure_reads_correctly_on_one_and_on_several_ranks() {
         let svg = report.join(format!("{}.svg", args[0]));
         let axes = check_figure(&svg);
         // Panels with axes: comm's latency, bandwidth, collectives and, with --all-pairs, the
-        // matrix; amdahl's speedup and efficiency; one for the others.
+        // matrix; amdahl's speedup and efficiency; randomaccess's three; one for the others.
         let expected = match args[0] {
             "comm" if args.contains(&"--all-pairs") => 8,
             "comm" => 6,
             "amdahl" => 4,
+            // GUP/s and latency against the table size, GUP/s against the look-ahead.
+            "randomaccess" => 6,
             _ => 2,
         };
         assert_eq!(axes, expected, "{}: {ranks} ranks: axes found", args[0]);

@@ -64,6 +64,13 @@ pub trait Experiment: 'static {
         None
     }
 
+    /// Collective: why these arguments cannot run on this job (a size too small for its ranks, a
+    /// value out of range): refused as a usage error before anything is printed as started, and
+    /// before a suite runs it. None by default.
+    fn refuse(_args: &Self::Args, _ctx: &RunContext) -> Option<String> {
+        None
+    }
+
     /// Why an option given on the command line (`given(id)`, by its field name) would do nothing
     /// beside the others, naming both; the command is then refused (exit 2). None by default.
     fn idle_option(_args: &Self::Args, _given: &dyn Fn(&str) -> bool) -> Option<String> {
@@ -195,13 +202,16 @@ impl<E: Experiment> Invocation for Parsed<E> {
     }
 
     fn run_in(&self, ctx: &RunContext, recorder: &mut Recorder) -> Outcome<Results> {
+        if let Some(why) = E::refuse(&self.0, ctx) {
+            return Err(Failure::usage(why));
+        }
         E::run(ctx, &self.0, recorder)
     }
 
     fn run(&self, ctx: &RunContext) -> Outcome<()> {
         let output = OutputPlan::prepare(ctx, E::common(&self.0), E::NAME, output::estimate(E::file_schema()))?;
         // Before anything is printed as started: a lesson this job cannot show.
-        if let Some(why) = E::not_applicable(ctx) {
+        if let Some(why) = E::not_applicable(ctx).or_else(|| E::refuse(&self.0, ctx)) {
             return Err(Failure::usage(why));
         }
         let path = output.h5.clone();
@@ -292,6 +302,7 @@ registry! {
     topology::Topology,
     stream::Stream,
     memlat::Memlat,
+    randomaccess::Randomaccess,
     falseshare::Falseshare,
     countdown::Countdown,
     bank::Bank,

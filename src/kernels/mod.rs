@@ -10,6 +10,7 @@ pub mod linpack;
 pub mod memlat;
 pub mod peak;
 pub mod pool;
+pub mod randomaccess;
 pub mod reduce;
 pub mod simd;
 pub mod sleep;

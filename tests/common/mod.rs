@@ -76,6 +76,16 @@ pub fn registered_experiments() -> Vec<String> {
     names
 }
 
+/// A suite's `--skip` list that leaves only `keep` (topology always runs): a new experiment is
+/// skipped too, without editing the tests that want a small suite.
+pub fn skip_all_but(keep: &[&str]) -> String {
+    registered_experiments()
+        .into_iter()
+        .filter(|e| e != "topology" && !keep.contains(&e.as_str()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Fails unless `covered` names every registered experiment except those `exempt` (each with
 /// its reason), and nothing else.
 pub fn assert_covers(what: &str, covered: &[&str], exempt: &[(&str, &str)]) {
@@ -90,7 +100,8 @@ pub fn assert_covers(what: &str, covered: &[&str], exempt: &[(&str, &str)]) {
 
 /// The experiments whose report section draws a figure: tests/figures.rs reads each one's axes,
 /// and tests/browser.rs checks that no other section draws one.
-pub const WITH_FIGURES: [&str; 8] = ["amdahl", "comm", "gemm", "linpack", "memlat", "reduce", "roofline", "stream"];
+pub const WITH_FIGURES: [&str; 9] =
+    ["amdahl", "comm", "gemm", "linpack", "memlat", "randomaccess", "reduce", "roofline", "stream"];
 
 /// Whether the tests run under MPICH (`PARAHPC_MPI=mpich`, set by scripts/mpi-env.sh), else Open
 /// MPI.
