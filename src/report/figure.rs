@@ -133,21 +133,43 @@ pub fn level<'a, DB: DrawingBackend + 'a>(
     label: String,
 ) -> Result<[(f64, f64); 2], String> {
     let line = [(x.low(), value), (x.high(), value)];
-    chart.draw_series(DashedLineSeries::new(line, 8, 6, BLACK.stroke_width(1))).text()?.label(label).legend(
-        |(x, y)| {
-            EmptyElement::at((x, y))
-                + PathElement::new([(0, 0), (7, 0)], BLACK)
-                + PathElement::new([(13, 0), (20, 0)], BLACK)
-        },
-    );
+    chart
+        .draw_series(DashedLineSeries::new(line, 8, 6, BLACK.stroke_width(1)))
+        .text()?
+        .label(label)
+        .legend(|at| swatch(at, BLACK.into(), Some((8, 6))));
     Ok(line)
 }
 
-/// One line of a legend drawn beside a plot: its label, colour, and whether it is dashed.
+/// Swatch length in a legend, in pixels.
+const SWATCH: i32 = 24;
+
+/// The segments (start, end) of a swatch drawn `on` px on and `off` px off (solid for None):
+/// at most three, so that every swatch has the same shape.
+fn dash_segments(dash: Option<(u32, u32)>) -> [(i32, i32); 3] {
+    let Some((on, off)) = dash else { return [(0, SWATCH), (SWATCH, SWATCH), (SWATCH, SWATCH)] };
+    let (on, period) = (on as i32, (on + off) as i32);
+    std::array::from_fn(|k| ((k as i32 * period).min(SWATCH), (k as i32 * period + on).min(SWATCH)))
+}
+
+/// A legend swatch at `(x, y)` in the style of its line: solid, or dashed as `dash` (on, off).
+pub fn swatch<'a, DB: DrawingBackend + 'a>(
+    (x, y): (i32, i32),
+    style: ShapeStyle,
+    dash: Option<(u32, u32)>,
+) -> impl IntoDynElement<'a, DB, (i32, i32)> {
+    let [a, b, c] = dash_segments(dash);
+    let segment = move |(from, to): (i32, i32)| {
+        PathElement::new(if to > from { vec![(from, 0), (to, 0)] } else { vec![] }, style)
+    };
+    EmptyElement::at((x, y)) + segment(a) + segment(b) + segment(c)
+}
+
+/// One line of a legend drawn beside a plot: its label, colour, and its dashes (on, off) if any.
 pub struct Entry {
     pub label: String,
     pub color: RGBAColor,
-    pub dashed: bool,
+    pub dash: Option<(u32, u32)>,
 }
 
 const LEGEND_FONT: u32 = 13;
@@ -186,11 +208,8 @@ pub fn legend_in<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[E
         let (col, row) = (k as u32 % columns, k as u32 / columns);
         let (x, y) = ((col * column + 8) as i32, (row * LEGEND_ROW + LEGEND_ROW / 2 + 6) as i32);
         let style = e.color.stroke_width(2);
-        if e.dashed {
-            area.draw(&PathElement::new([(x, y), (x + 9, y)], style)).text()?;
-            area.draw(&PathElement::new([(x + 15, y), (x + 24, y)], style)).text()?;
-        } else {
-            area.draw(&PathElement::new([(x, y), (x + 24, y)], style)).text()?;
+        for (from, to) in dash_segments(e.dash).into_iter().filter(|(from, to)| to > from) {
+            area.draw(&PathElement::new([(x + from, y), (x + to, y)], style)).text()?;
         }
         area.draw_text(&e.label, &font, (x + LEGEND_SWATCH as i32, y)).text()?;
     }
@@ -294,4 +313,17 @@ pub fn save<F: Figure>(figure: &F, dir: &Path, stem: &str) -> Result<(), String>
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_swatch_is_dashed_as_its_line_is() {
+        assert_eq!(dash_segments(None), [(0, 24), (24, 24), (24, 24)]);
+        assert_eq!(dash_segments(Some((8, 6))), [(0, 8), (14, 22), (24, 24)]);
+        // A fine pattern shows its dashes up to the swatch's end.
+        assert_eq!(dash_segments(Some((3, 3))), [(0, 3), (6, 9), (12, 15)]);
+    }
 }

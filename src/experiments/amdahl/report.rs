@@ -110,7 +110,7 @@ impl Figure for AmdahlFigure {
                     .draw_series(DashedLineSeries::new(model, 8, 5, color.into()))
                     .text()?
                     .label(format!("{}: {law}, fitted f = {}", s.label, num(s.f)))
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
+                    .legend(move |at| figure::swatch(at, color.into(), Some((8, 5))));
                 if !s.weak && s.f > 0.0 && 1.0 / s.f <= speedup.high() {
                     let ceiling = [(workers.low(), 1.0 / s.f), (workers.high(), 1.0 / s.f)];
                     drawn.extend(&ceiling);
@@ -118,7 +118,7 @@ impl Figure for AmdahlFigure {
                         .draw_series(DashedLineSeries::new(ceiling, 2, 4, color.into()))
                         .text()?
                         .label(format!("{}: ceiling 1/f = ×{}", s.label, num(1.0 / s.f)))
-                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.mix(0.5)));
+                        .legend(move |at| figure::swatch(at, color.into(), Some((2, 4))));
                 }
             }
         }

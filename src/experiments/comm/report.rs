@@ -13,13 +13,20 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-/// A line on a log–log panel.
+/// A line on a log–log panel: solid or dashed (on, off), with its points marked or not.
 struct Line {
     label: String,
     points: Vec<(f64, f64)>,
     color: RGBAColor,
-    dashed: bool,
+    dash: Option<(u32, u32)>,
+    markers: bool,
 }
+
+/// The fits' and the bi-directional curves' dashes.
+const SECOND: Option<(u32, u32)> = Some((6, 4));
+/// With several files a collective's colour is its file's and its dashes its own, in the order
+/// of `OPS`.
+const OP_DASHES: [Option<(u32, u32)>; 5] = [None, Some((10, 4)), Some((3, 3)), Some((14, 4)), Some((4, 8))];
 
 /// What one run measured between one pair of ranks.
 struct PairData {
@@ -56,7 +63,7 @@ fn log_log<DB: DrawingBackend>(
     }
     // The legend goes below the plot, where it covers no curve.
     let entries: Vec<Entry> =
-        lines.iter().map(|l| Entry { label: l.label.clone(), color: l.color, dashed: l.dashed }).collect();
+        lines.iter().map(|l| Entry { label: l.label.clone(), color: l.color, dash: l.dash }).collect();
     let height = area.dim_in_pixel().1;
     let (plot, key) = area.split_vertically(height - figure::legend_height(area, &entries)?.min(height / 2));
     let x = Axis::log(all.iter().map(|p| p.0), Unit::Bytes);
@@ -64,10 +71,11 @@ fn log_log<DB: DrawingBackend>(
     let mut chart = figure::chart(&plot, title, 18, (&x, "message size"), (&y, y_desc))?;
     for line in lines {
         let (color, points) = (line.color, positive(&line.points));
-        if line.dashed {
-            chart.draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2))).text()?;
-        } else {
-            chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).text()?;
+        match line.dash {
+            Some((on, off)) => chart.draw_series(DashedLineSeries::new(points.clone(), on, off, color.stroke_width(2))).text()?,
+            None => chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).text()?,
+        };
+        if line.markers {
             chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).text()?;
         }
     }
@@ -236,28 +244,20 @@ fn summary(file: &ResultsFile, pairs: &[PairData]) -> Result<String, String> {
 pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> {
     let mut fig = CommFigure { latency: Vec::new(), bandwidth: Vec::new(), collectives: Vec::new(), matrix: None };
     let mut summaries = Vec::new();
-    let (mut color, mut collective_color) = (0, 0);
-    for file in files {
+    let mut color = 0;
+    for (index, file) in files.iter().enumerate() {
         let pairs = pairs_of(file)?;
         for p in &pairs {
             let c = Palette99::pick(color).to_rgba();
             color += 1;
             let curve = |v: &[f64]| p.bytes.iter().copied().zip(v.iter().copied()).collect::<Vec<_>>();
             let fitted = p.bytes.iter().map(|&n| (n, p.fit.time_us(n))).collect();
-            fig.latency.push(Line { label: p.label.clone(), points: curve(&p.latency), color: c, dashed: false });
-            fig.latency.push(Line { label: format!("{}: fit", p.label), points: fitted, color: c, dashed: true });
-            fig.bandwidth.push(Line {
-                label: p.label.clone(),
-                points: curve(&p.bandwidth),
-                color: c,
-                dashed: false,
-            });
-            fig.bandwidth.push(Line {
-                label: format!("{}: both ways", p.label),
-                points: curve(&p.bibandwidth),
-                color: c,
-                dashed: true,
-            });
+            let measured = |label: String, points| Line { label, points, color: c, dash: None, markers: true };
+            let second = |label: String, points| Line { label, points, color: c, dash: SECOND, markers: false };
+            fig.latency.push(measured(p.label.clone(), curve(&p.latency)));
+            fig.latency.push(second(format!("{}: fit", p.label), fitted));
+            fig.bandwidth.push(measured(p.label.clone(), curve(&p.bandwidth)));
+            fig.bandwidth.push(second(format!("{}: both ways", p.label), curve(&p.bibandwidth)));
         }
         summaries.push(summary(file, &pairs)?);
         let c = file.group("comm/collectives")?;
@@ -268,12 +268,15 @@ pub fn render(files: &[&ResultsFile], dir: &Path) -> Result<Vec<Block>, String> 
         );
         let mut names: Vec<&String> = ops.iter().filter(|o| *o != "barrier").collect();
         names.dedup();
-        for op in names {
+        for (k, op) in names.into_iter().enumerate() {
             let points = (0..ops.len()).filter(|&i| &ops[i] == op).map(|i| (bytes[i], time[i])).collect();
-            let label = if files.len() > 1 { format!("{}: {op}", file.label) } else { op.clone() };
-            // A colour of its own per file and collective: no two lines share one.
-            fig.collectives.push(Line { label, points, color: Palette99::pick(collective_color).to_rgba(), dashed: false });
-            collective_color += 1;
+            // One file: a colour per collective. Several: a colour per file, dashes per collective.
+            let (label, color, dash) = if files.len() > 1 {
+                (format!("{}: {op}", file.label), Palette99::pick(index).to_rgba(), OP_DASHES[k % OP_DASHES.len()])
+            } else {
+                (op.clone(), Palette99::pick(k).to_rgba(), None)
+            };
+            fig.collectives.push(Line { label, points, color, dash, markers: true });
         }
         if fig.matrix.is_none() {
             if let Some((n, _, values)) = file.group("comm")?.matrices.get("latency_matrix") {

@@ -36,7 +36,7 @@ impl Figure for MemlatFigure {
                 .draw_series(DashedLineSeries::new([(*at, y.low()), (*at, y.high())], 3, 5, BLACK.mix(0.6).into()))
                 .text()?
                 .label(format!("{name} = {}", bytes(*at)))
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.6)));
+                .legend(|at| figure::swatch(at, BLACK.mix(0.6).into(), Some((3, 5))));
         }
         figure::curves(&mut chart, &self.curves)?;
         figure::legend(&mut chart, figure::legend_corner(&x, &y, points()))

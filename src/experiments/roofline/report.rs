@@ -39,7 +39,7 @@ impl Figure for RooflineFigure {
         for (i, (name, gflops)) in self.peaks.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             chart.draw_series(LineSeries::new([(x.low(), *gflops), (x.high(), *gflops)], color.stroke_width(2))).text()?;
-            entries.push(Entry { label: format!("{name}: {} GFLOP/s", num(*gflops)), color, dashed: false });
+            entries.push(Entry { label: format!("{name}: {} GFLOP/s", num(*gflops)), color, dash: None });
         }
         for (i, (name, gbps)) in self.bandwidths.iter().enumerate() {
             let color = Palette99::pick(i + self.peaks.len()).to_rgba();
@@ -48,7 +48,7 @@ impl Figure for RooflineFigure {
             chart
                 .draw_series(DashedLineSeries::new([(x.low(), gbps * x.low()), (end, gbps * end)], 6, 4, color.stroke_width(2)))
                 .text()?;
-            entries.push(Entry { label: format!("{name}: {} GB/s", num(*gbps)), color, dashed: true });
+            entries.push(Entry { label: format!("{name}: {} GB/s", num(*gbps)), color, dash: Some((6, 4)) });
         }
         // A kernel with no memory traffic (amdahl spin) stands at the right edge.
         let at = |p: &(String, f64, f64)| (p.1.min(x.high()), p.2);
