@@ -4,7 +4,8 @@
 # a bug to fix, not to retry; the run stops at the first one and keeps its log.
 # Usage: scripts/stress-tests.sh [N, default 10] [test files, default: faults amdahl suite falseshare]
 # As root with the emulated cluster up (scripts/two-nodes.sh up; eval "$(scripts/slurm-up.sh
-# --two-nodes)"), add two_nodes and slurm: their tests are run with --ignored.
+# --two-nodes)"), add two_nodes and slurm: their tests are run with --ignored, with the cluster's
+# Open MPI settings (TCP over the veth only, as scripts/test.sh sets them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
@@ -12,6 +13,10 @@ shift || true
 files=("${@:-faults amdahl suite falseshare}")
 read -r -a files <<<"${files[*]}"
 source scripts/mpi-env.sh
+# Without these, a job's ranks may try the machine's own external interface between themselves.
+if [[ " ${files[*]} " == *" two_nodes "* || " ${files[*]} " == *" slurm "* ]]; then
+  eval "$(scripts/two-nodes.sh env)"
+fi
 cargo build --release --locked --tests >/dev/null
 hogs=()
 for _ in $(seq "$(nproc)"); do
