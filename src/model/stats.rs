@@ -21,6 +21,11 @@ impl Summary {
         let median = if n % 2 == 1 { s[n / 2] } else { 0.5 * (s[n / 2 - 1] + s[n / 2]) };
         Some(Summary { min: s[0], median, max: s[n - 1] })
     }
+
+    /// (max − min) / max: for times, also (best − worst) / best of the rates; 0 for one sample.
+    pub fn spread(&self) -> f64 {
+        (self.max - self.min) / self.max
+    }
 }
 
 /// Repetitions whose fastest and slowest differ by more than this are measured again, longer.
@@ -40,7 +45,7 @@ impl Batches {
     /// (slowest − fastest) / slowest of the last batch's repetitions, which is also
     /// (best − worst) / best of their rates: 0 for one repetition.
     pub fn spread(&self) -> f64 {
-        (self.summary.max - self.summary.min) / self.summary.max
+        self.summary.spread()
     }
 }
 

@@ -36,19 +36,18 @@ pub fn broadcast_from(comm: &SimpleCommunicator, root: i32, value: &str) -> Stri
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// Where each of `counts` starts in a buffer that holds them one after the other (the
+/// displacements of a variable-count collective).
+pub fn displacements(counts: &[Count]) -> Vec<Count> {
+    counts.iter().scan(0, |at, &c| Some(std::mem::replace(at, *at + c))).collect()
+}
+
 /// Every rank's `value`, on every rank, in rank order.
 pub fn all_gather_strings(comm: &SimpleCommunicator, value: &str) -> Vec<String> {
     let n = comm.size() as usize;
     let mut lens = vec![0 as Count; n];
     comm.all_gather_into(&(value.len() as Count), &mut lens[..]);
-    let displs: Vec<Count> = lens
-        .iter()
-        .scan(0, |acc, &l| {
-            let d = *acc;
-            *acc += l;
-            Some(d)
-        })
-        .collect();
+    let displs = displacements(&lens);
     // One spare byte: were every string empty, an empty Vec and an empty send slice would share
     // Rust's dangling pointer, and MPI rejects aliased buffers (MPI_ERR_ARG).
     let mut buf = vec![0u8; lens.iter().map(|&l| l as usize).sum::<usize>() + 1];

@@ -238,7 +238,7 @@ impl<'g> System<'g> {
         let counts: Vec<i32> = (0..self.g.rows)
             .map(|p| (involved.iter().filter(|&&r| self.rows.owner(r) == p).count() * ncols) as i32)
             .collect();
-        let displs: Vec<i32> = counts.iter().scan(0, |acc, &c| Some(std::mem::replace(acc, *acc + c))).collect();
+        let displs = crate::mpi::collective::displacements(&counts);
         let mut all = vec![0.0; involved.len() * ncols];
         self.g.col_comm.all_gather_varcount_into(&send[..], &mut PartitionMut::new(&mut all[..], &counts[..], &displs[..]));
         // Row r's old content, from the gathered block of its owner.

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use crate::kernels::memlat;
 use crate::kernels::randomaccess::{self as ra, Distribution, Lanes, Method, LANES, MAX_LOOKAHEAD};
+use crate::mpi::collective::displacements;
 use crate::mpi::paced::{self, Pacer};
 use crate::options::{CommonArgs, ThreadRequest};
 use crate::output::console::{self, format_bytes as bytes};
@@ -252,23 +253,14 @@ fn mpi_run(
     let mut router = ra::Router::new(ranks, lookahead);
     let mut recv = Vec::new();
     let (mut send_counts, mut recv_counts) = (vec![0i32; ranks], vec![0i32; ranks]);
-    let (mut send_displs, mut recv_displs) = (vec![0i32; ranks], vec![0i32; ranks]);
     let mut received = 0u64;
     let mut round = |i: usize| {
         let count = mine.saturating_sub((i * lookahead) as u64).min(lookahead as u64) as usize;
         router.route(&mut ran, count, dist, me, local);
-        let mut at = 0;
-        for r in 0..ranks {
-            (send_counts[r], send_displs[r]) = (router.counts[r] as i32, at);
-            at += router.counts[r] as i32;
-        }
+        send_counts.iter_mut().zip(&router.counts).for_each(|(s, &c)| *s = c as i32);
         ctx.world.all_to_all_into(&send_counts[..], &mut recv_counts[..]);
-        let mut at = 0;
-        for r in 0..ranks {
-            recv_displs[r] = at;
-            at += recv_counts[r];
-        }
-        recv.resize(at as usize, 0u64);
+        let (send_displs, recv_displs) = (displacements(&send_counts), displacements(&recv_counts));
+        recv.resize(recv_counts.iter().sum::<i32>() as usize, 0u64);
         ctx.world.all_to_all_varcount_into(
             &Partition::new(&router.send[..], &send_counts[..], &send_displs[..]),
             &mut PartitionMut::new(&mut recv[..], &recv_counts[..], &recv_displs[..]),

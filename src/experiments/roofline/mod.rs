@@ -569,7 +569,7 @@ fn run(ctx: &RunContext, args: &RooflineArgs, recorder: &mut Recorder) -> Outcom
             scope: "node",
             bytes: node_bytes as u64,
             gbps: node_bytes / time.min / 1e9,
-            spread: (time.max - time.min) / time.max,
+            spread: time.spread(),
         });
     }
     drop(triads);
